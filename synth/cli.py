@@ -1,0 +1,99 @@
+"""The ``synth`` command line: one thin command per stage.
+
+Heavy libraries (TensorFlow) are imported inside the commands that need them so that
+``synth --help`` answers at once. User errors (SynthError) become one red line and exit 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from synth.errors import SynthError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
+data_app = typer.Typer(no_args_is_help=True, help="Download and inspect real data sets.")
+app.add_typer(data_app, name="data")
+
+_state = {"debug": False}
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="JSON configuration file.")]
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option(help="Show full tracebacks for errors.")] = False) -> None:
+    """synth: synthetic accelerometer data for a specific microcontroller sensor."""
+    _state["debug"] = debug
+
+
+@app.command()
+def train(
+    config: ConfigOption,
+    fresh: Annotated[bool, typer.Option(help="Ignore checkpoints in the run directory and start over.")] = False,
+) -> None:
+    """Train the conditional WGAN-GP; resumes from the run directory's last checkpoint."""
+    from synth.config import load_config
+    from synth.train import run_training
+
+    run_dir = run_training(load_config(config), resume=not fresh)
+    typer.echo(f"run written to {run_dir}")
+
+
+@app.command()
+def generate(
+    config: ConfigOption,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output dataset directory.")],
+    force: Annotated[bool, typer.Option(help="Replace a non-empty output directory.")] = False,
+    seed: Annotated[Optional[int], typer.Option(help="Override the config's seed.")] = None,
+) -> None:
+    """Generate a synthetic dataset in the sensor profile's units and raw int16 format."""
+    from synth.config import load_config
+    from synth.generate import generate_dataset
+
+    card = generate_dataset(load_config(config), out, force=force, seed=seed)
+    typer.echo(f"{card['total_windows']} windows written to {out}")
+
+
+@data_app.command("fetch")
+def data_fetch(
+    name: Annotated[str, typer.Argument(help="Data set to download: pamap2.")],
+    dest: Annotated[Path, typer.Option(help="Destination directory.")] = Path("data"),
+    url: Annotated[Optional[str], typer.Option(help="Override the download address (mirrors).")] = None,
+) -> None:
+    """Download a public data set, verify every file's size and sha256, and unpack it."""
+    from synth.data.fetch import fetch_dataset
+
+    folder = fetch_dataset(name, dest, url=url)
+    typer.echo(f"{name} ready in {folder}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into one line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except SynthError as exc:
+        if _state["debug"]:
+            raise
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.secho("interrupted", fg=typer.colors.YELLOW, err=True)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

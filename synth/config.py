@@ -1,0 +1,147 @@
+"""Typed run configuration loaded from JSON.
+
+One file can hold every section; each command reads the sections it needs. Unknown keys and
+wrong types are all reported at once, in one line, with the allowed keys or values.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from synth.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    """Base of every section: unknown keys are errors, values are not coerced across types."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DataConfig(_Strict):
+    """Where the real windows come from and how they are cut.
+
+    ``classes`` maps each output class name to the source labels it gathers (PAMAP2 activity
+    IDs, ST label names or integers, capture labels); None keeps the source's own classes.
+    """
+
+    source: Literal["st_har", "pamap2", "st_mobility", "csv"]
+    path: str
+    window: int = Field(24, ge=4, le=4096)
+    stride: Optional[int] = Field(None, ge=1)
+    classes: Optional[dict[str, list[int | str]]] = None
+    test_groups: list[str] = []
+    imu: Literal["hand", "chest", "ankle"] = "ankle"
+    accelerometer: Literal["16g", "6g"] = "16g"
+    max_gap_s: float = Field(0.1, ge=0.0)
+
+
+class ModelConfig(_Strict):
+    """Sizes of the conditional WGAN-GP (generator and critic)."""
+
+    noise_dim: int = Field(32, ge=1, le=1024)
+    embedding_dim: int = Field(8, ge=1, le=256)
+    generator_filters: int = Field(32, ge=4, le=1024)
+    critic_filters: int = Field(32, ge=4, le=1024)
+
+
+class TrainConfig(_Strict):
+    """WGAN-GP optimisation (defaults follow Gulrajani et al. 2017)."""
+
+    steps: int = Field(2000, ge=1)
+    batch_size: int = Field(64, ge=2, le=65536)
+    n_critic: int = Field(5, ge=1, le=100)
+    gp_weight: float = Field(10.0, ge=0.0)
+    learning_rate: float = Field(1e-4, gt=0.0)
+    beta_1: float = Field(0.0, ge=0.0, lt=1.0)
+    beta_2: float = Field(0.9, ge=0.0, lt=1.0)
+    checkpoint_every: int = Field(500, ge=1)
+    steps_per_epoch: int = Field(100, ge=1)
+    run_dir: str = "runs/train"
+
+
+class GenerateConfig(_Strict):
+    """What ``synth generate`` makes: counts, profile and output formats.
+
+    Either ``windows_per_class`` or ``total`` (split by ``class_ratios``, equal by default).
+    ``classes`` restricts generation to some of the generator's classes.
+    """
+
+    generator: str
+    profile: str = "lsm6dsl_4g"
+    windows_per_class: Optional[int] = Field(None, ge=1)
+    total: Optional[int] = Field(None, ge=1)
+    class_ratios: Optional[dict[str, float]] = None
+    classes: Optional[list[str]] = None
+    batch_size: int = Field(8192, ge=1)
+    add_noise: bool = False
+    add_offset: bool = False
+    csv: bool = True
+
+
+class Config(_Strict):
+    """A whole configuration file."""
+
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    profile: str = "lsm6dsl_4g"
+    data: Optional[DataConfig] = None
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    generate: Optional[GenerateConfig] = None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a JSON config; raise ConfigError naming every problem at once."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: object, source: str = "config") -> Config:
+    """Validate an already-parsed JSON value into a Config."""
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: " + "; ".join(_describe(err) for err in exc.errors())) from None
+
+
+def require(section: object, name: str, source: str = "config") -> object:
+    """Return a config section that a command needs, or raise ConfigError naming it."""
+    if section is None:
+        raise ConfigError(f"{source}: the '{name}' section is required for this command")
+    return section
+
+
+def _describe(err: dict) -> str:
+    """One short phrase for one pydantic error, with the allowed keys for unknown ones."""
+    where = ".".join(str(part) for part in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(err["loc"][:-1]))
+        return f"unknown key '{where}' (allowed: {allowed})"
+    if err["type"] == "missing":
+        return f"missing key '{where}'"
+    return f"'{where}': {err['msg']}"
+
+
+def _allowed_keys(parent: tuple) -> list[str]:
+    """Field names of the config section at ``parent`` (a pydantic error location)."""
+    model: type[BaseModel] = Config
+    for part in parent:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        inner = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)]
+        nested = [a for a in inner if issubclass(a, BaseModel)]
+        if not nested:
+            break
+        model = nested[0]
+    return sorted(model.model_fields)
