@@ -1,0 +1,1 @@
+"""Model builders, the conditional WGAN-GP, and model artefacts on disk."""

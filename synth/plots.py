@@ -1,0 +1,36 @@
+"""PNG figures of windows (matplotlib, headless Agg backend), written atomically."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from synth.atomic import write_bytes
+
+AXES = ("x", "y", "z")
+
+
+def plot_real_vs_generated(real: np.ndarray, generated: np.ndarray, title: str, rate_hz: float, path: Path, units: str = "g") -> None:
+    """Overlay up to 8 real and 8 generated windows (each (T, 3)) per axis, real left, generated right."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, grid = plt.subplots(3, 2, figsize=(10, 7), sharex=True, sharey="row")
+    for col, (name, windows) in enumerate((("real", real[:8]), ("generated", generated[:8]))):
+        time_s = np.arange(windows.shape[1] if len(windows) else 0) / rate_hz
+        for row, axis in enumerate(AXES):
+            for window in windows:
+                grid[row, col].plot(time_s, window[:, row], linewidth=0.8, alpha=0.7)
+            grid[row, col].set_ylabel(f"{axis} ({units})")
+        grid[0, col].set_title(f"{name} ({len(windows)} windows)")
+        grid[2, col].set_xlabel("time (s)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
+    plt.close(fig)
+    write_bytes(path, buffer.getvalue())
