@@ -40,6 +40,7 @@ def open_atomic(path: str | Path, mode: str = "wb") -> Iterator:
     path = Path(path)
     _make_parent(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
@@ -60,15 +61,13 @@ def build_directory(target: str | Path, force: bool = False) -> Iterator[Path]:
     removed and ``target`` is left exactly as it was.
     """
     target = Path(target)
-    if target.exists() and not target.is_dir():
-        raise OutputError(f"output {target} exists and is not a directory")
-    if target.is_dir() and any(target.iterdir()) and not force:
-        raise OutputError(f"output directory {target} is not empty (use --force to replace it)")
+    check_directory_target(target, force)
     _make_parent(target)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
     except OSError as exc:
         raise OutputError(f"cannot write to {target.parent}: {exc.strerror}") from None
+    os.chmod(staging, 0o777 & ~_umask())
     try:
         yield staging
         if target.exists():
@@ -77,6 +76,28 @@ def build_directory(target: str | Path, force: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def check_directory_target(target: str | Path, force: bool = False) -> None:
+    """Raise OutputError now if ``target`` could not be (re)placed by build_directory.
+
+    Commands call this before long work so that a bad --out fails at once.
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"output {target} exists and is not a directory")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise OutputError(f"output directory {target} is not empty (use --force to replace it)")
+    parent = next((p for p in (target.parent, *target.parent.parents) if p.exists()), Path("."))
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"output location {parent} is not writable")
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _make_parent(path: Path) -> None:

@@ -6,6 +6,7 @@ Heavy libraries (TensorFlow) are imported inside the commands that need them so 
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,6 +14,8 @@ from typing import Annotated, Optional
 import typer
 
 from synth.errors import SynthError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter is not for users
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
 data_app = typer.Typer(no_args_is_help=True, help="Download and inspect real data sets.")
@@ -38,7 +41,7 @@ def train(
     from synth.config import load_config
     from synth.train import run_training
 
-    run_dir = run_training(load_config(config), resume=not fresh)
+    run_dir = run_training(load_config(config), base_dir=config.parent, resume=not fresh)
     typer.echo(f"run written to {run_dir}")
 
 
@@ -53,7 +56,7 @@ def generate(
     from synth.config import load_config
     from synth.generate import generate_dataset
 
-    card = generate_dataset(load_config(config), out, force=force, seed=seed)
+    card = generate_dataset(load_config(config), out, force=force, seed=seed, base_dir=config.parent)
     typer.echo(f"{card['total_windows']} windows written to {out}")
 
 
