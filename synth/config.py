@@ -40,11 +40,10 @@ class DataConfig(_Strict):
 
 
 class ModelConfig(_Strict):
-    """Sizes of the conditional WGAN-GP (generator and critic)."""
+    """Sizes of the conditional WGAN-GP: the generator's widest hidden layer, the critic's filters."""
 
     noise_dim: int = Field(32, ge=1, le=1024)
-    embedding_dim: int = Field(8, ge=1, le=256)
-    generator_filters: int = Field(32, ge=4, le=1024)
+    generator_units: int = Field(224, ge=8, le=4096)
     critic_filters: int = Field(32, ge=4, le=1024)
 
 

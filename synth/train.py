@@ -118,7 +118,7 @@ class _Trainer:
         model_config = self.config.model
         info = GeneratorInfo(
             classes=self.windows.classes, window=self.windows.length, rate_hz=self.windows.rate_hz,
-            noise_dim=model_config.noise_dim, filters=model_config.generator_filters, full_scale_g=self.full_scale_g,
+            noise_dim=model_config.noise_dim, hidden_units=model_config.generator_units, full_scale_g=self.full_scale_g,
             profile=profile_name, seed=self.config.seed, data_hash=data_hash,
             provenance={"config": self.config.model_dump(mode="json"), "steps": self.config.train.steps},
         )

@@ -36,7 +36,7 @@ class GeneratorInfo:
     window: int
     rate_hz: float
     noise_dim: int
-    filters: int
+    hidden_units: int
     full_scale_g: float
     units: str = "g"
     profile: str = ""
@@ -56,7 +56,7 @@ def build_from_info(info: GeneratorInfo):
     """A fresh generator with the architecture described by ``info`` (weights untrained)."""
     from synth.models.zoo import build_generator
 
-    return build_generator(info.window, len(info.classes), info.noise_dim, info.filters, info.full_scale_g)
+    return build_generator(info.window, len(info.classes), info.noise_dim, info.hidden_units, info.full_scale_g)
 
 
 def save_generator(folder: Path, generator, info: GeneratorInfo) -> GeneratorInfo:

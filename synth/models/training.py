@@ -30,7 +30,7 @@ def build_wgan(config: Config, n_classes: int, window: int, full_scale_g: float)
     """The compiled ConditionalWGANGP for ``config`` (XLA-compiled steps, optimizers built)."""
     m, t = config.model, config.train
     model = ConditionalWGANGP(
-        build_generator(window, n_classes, m.noise_dim, m.generator_filters, full_scale_g),
+        build_generator(window, n_classes, m.noise_dim, m.generator_units, full_scale_g),
         build_critic(window, n_classes, m.critic_filters, full_scale_g),
         noise_dim=m.noise_dim, n_critic=t.n_critic, gp_weight=t.gp_weight, seed=config.seed,
     )

@@ -1,16 +1,19 @@
 """Builders for the conditional generator and critic.
 
 Both take the class as a one-hot vector (not an Embedding) so that the generator quantises to
-full int8 and runs on the microcontroller interpreter: only Dense, Conv1D, Conv1DTranspose,
-LeakyReLU, tanh, Reshape, Concatenate, Add and Multiply are used (no UpSampling, which becomes
-TILE, an op the MCU runtime lacks).
+full int8 and runs on the microcontroller interpreter: the generator uses only Dense,
+LeakyReLU, tanh, sigmoid, Reshape, Concatenate, Add, Multiply and a constant rescale (no
+UpSampling, which becomes TILE, an op the MCU runtime lacks).
 
 The generator splits a window into a slowly varying part and motion, as accelerometers see it:
-``window = offset(z, c) + amplitude(c) * motion(z, c)``. The offset (gravity and posture,
-(B, 1, 3)) is constant over the window; the motion branch is scaled by a class-dependent
-amplitude, so a stationary class can be quiet without the convolutions having to cancel their
-own texture. Outputs are in g and may exceed full scale: the sensor profile clips them, as
-the real sensor saturates.
+``window = full_scale * (offset(z, c) + amplitude(c) * motion(z, c))``. The offset (gravity and
+posture, (B, 1, 3)) is constant over the window; the motion branch is scaled by a
+class-dependent amplitude, so a stationary class can be quiet without the network having to
+cancel its own texture. The motion branch is a dense decoder rather than transposed
+convolutions: for windows of 24-48 samples it costs about one multiply-add per parameter, so
+a 45k-parameter generator makes hundreds of thousands of windows per second on two cores and
+fits a Cortex-M4. Outputs are in g and may exceed full scale: the sensor profile clips them,
+as the real sensor saturates.
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ from keras import layers
 
 from synth.errors import ConfigError
 
-UPSAMPLING = 4  # two stride-2 transposed convolutions
+MIN_WINDOW = 8
 
 
 def build_generator(
-    window: int, n_classes: int, noise_dim: int = 32, filters: int = 32, full_scale_g: float = 4.0
+    window: int, n_classes: int, noise_dim: int = 32, units: int = 224, full_scale_g: float = 4.0
 ) -> keras.Model:
     """G([noise (B, noise_dim), one-hot class (B, n_classes)]) -> window (B, window, 3) in g."""
     _check_window(window)
@@ -33,7 +36,7 @@ def build_generator(
     h = layers.Concatenate(name="latent")([noise, label])
     offset = layers.Dense(3, activation="tanh", name="offset_dense")(h)
     offset = layers.Reshape((1, 3), name="offset")(offset)
-    motion = _motion_branch(h, window, filters)
+    motion = _motion_branch(h, window, units)
     amplitude = layers.Dense(3, activation="sigmoid", name="amplitude_dense")(label)
     amplitude = layers.Reshape((1, 3), name="amplitude")(amplitude)
     window_norm = layers.Add(name="window_norm")([offset, layers.Multiply(name="scaled_motion")([amplitude, motion])])
@@ -41,16 +44,12 @@ def build_generator(
     return keras.Model([noise, label], out, name="generator")
 
 
-def _motion_branch(h, window: int, filters: int):
-    """Dense -> two stride-2 Conv1DTranspose -> Conv1D -> tanh: (B, window, 3) in [-1, 1]."""
-    steps = window // UPSAMPLING
-    x = layers.Dense(steps * filters * 2, name="motion_dense")(h)
-    x = layers.LeakyReLU(0.2)(x)
-    x = layers.Reshape((steps, filters * 2))(x)
-    for i, width in enumerate((filters, filters)):
-        x = layers.Conv1DTranspose(width, 5, strides=2, padding="same", name=f"motion_up{i}")(x)
-        x = layers.LeakyReLU(0.2)(x)
-    return layers.Conv1D(3, 5, padding="same", activation="tanh", name="motion_out")(x)
+def _motion_branch(h, window: int, units: int):
+    """Dense(units / 2) -> Dense(units) -> Dense(window * 3, tanh): (B, window, 3) in [-1, 1]."""
+    x = layers.LeakyReLU(0.2)(layers.Dense(units // 2, name="motion_hidden0")(h))
+    x = layers.LeakyReLU(0.2)(layers.Dense(units, name="motion_hidden1")(x))
+    x = layers.Dense(window * 3, activation="tanh", name="motion_out")(x)
+    return layers.Reshape((window, 3), name="motion")(x)
 
 
 def build_critic(window: int, n_classes: int, filters: int = 32, full_scale_g: float = 4.0) -> keras.Model:
@@ -78,6 +77,6 @@ def build_critic(window: int, n_classes: int, filters: int = 32, full_scale_g: f
 
 
 def _check_window(window: int) -> None:
-    """Window lengths must divide by the generator's total upsampling factor."""
-    if window % UPSAMPLING or window < UPSAMPLING:
-        raise ConfigError(f"window length {window} is not allowed: use a multiple of {UPSAMPLING} (e.g. 24 or 48)")
+    """The critic's two stride-2 convolutions need a few samples to work on."""
+    if window < MIN_WINDOW:
+        raise ConfigError(f"window length {window} is too short: use at least {MIN_WINDOW} samples (e.g. 24 or 48)")
