@@ -41,7 +41,9 @@ def train(
     from synth.config import load_config
     from synth.train import run_training
 
-    run_dir = run_training(load_config(config), base_dir=config.parent, resume=not fresh)
+    settings = load_config(config)
+    _load_tensorflow()
+    run_dir = run_training(settings, base_dir=config.parent, resume=not fresh)
     typer.echo(f"run written to {run_dir}")
 
 
@@ -56,7 +58,9 @@ def generate(
     from synth.config import load_config
     from synth.generate import generate_dataset
 
-    card = generate_dataset(load_config(config), out, force=force, seed=seed, base_dir=config.parent)
+    settings = load_config(config)
+    _load_tensorflow()
+    card = generate_dataset(settings, out, force=force, seed=seed, base_dir=config.parent)
     typer.echo(f"{card['total_windows']} windows written to {out}")
 
 
@@ -71,6 +75,25 @@ def data_fetch(
 
     folder = fetch_dataset(name, dest, url=url)
     typer.echo(f"{name} ready in {folder}")
+
+
+def _load_tensorflow() -> None:
+    """Import TensorFlow with its native start-up log lines (written straight to fd 2) muted.
+
+    Those lines (oneDNN, XLA, absl) are not for users; ``--debug`` keeps them.
+    """
+    if _state["debug"]:
+        import tensorflow  # noqa: F401
+
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def main() -> None:
