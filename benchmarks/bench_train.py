@@ -22,6 +22,7 @@ def main() -> None:
     from synth.config import parse_config
     from synth.data.loading import load_windows
     from synth.models.training import build_wgan, enable_determinism, make_dataset
+    from synth.models.zoo import get_class_scales
 
     config = parse_config({
         "data": {"source": "st_har", "path": "builtin", "window": args.window, "stride": 8},
@@ -29,8 +30,9 @@ def main() -> None:
     })
     windows = load_windows(config.data, 26.0, Path("."))
     enable_determinism(0)
-    model = build_wgan(config, len(windows.classes), args.window, 4.0)
-    dataset = make_dataset(windows, args.batch * args.n_critic, seed=0)
+    model = build_wgan(config, windows, 4.0)
+    scales = get_class_scales(model.generator)
+    dataset = make_dataset(windows, scales, 4.0, args.batch * args.n_critic, seed=0)
     model.fit(dataset, steps_per_epoch=100, epochs=1, verbose=0)  # trace + compile
     start = time.perf_counter()
     model.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0)

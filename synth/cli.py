@@ -43,7 +43,7 @@ def train(
 
     settings = load_config(config)
     _load_tensorflow()
-    run_dir = run_training(settings, base_dir=config.parent, resume=not fresh)
+    run_dir = run_training(settings, base_dir=config.parent, resume=not fresh, verbose=1 if sys.stderr.isatty() else 2)
     typer.echo(f"run written to {run_dir}")
 
 

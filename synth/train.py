@@ -86,7 +86,7 @@ class _Trainer:
         enable_determinism(config.seed)
         self.config, self.windows, self.run_dir = config, windows.to_units("g"), run_dir
         self.full_scale_g = full_scale_g
-        self.model = build_wgan(config, len(windows.classes), windows.length, full_scale_g)
+        self.model = build_wgan(config, self.windows, full_scale_g)
 
     def fit(self, resume: bool, verbose: int) -> None:
         """Train up to config.train.steps generator steps, resuming from the newest checkpoint."""
@@ -94,6 +94,7 @@ class _Trainer:
 
         from synth.models.checkpoint import latest_checkpoint, restore_checkpoint
         from synth.models.training import CheckpointEvery, make_dataset
+        from synth.models.zoo import get_class_scales
 
         train = self.config.train
         start = latest_checkpoint(checkpoints_dir(self.run_dir)) if resume else None
@@ -101,7 +102,8 @@ class _Trainer:
             restore_checkpoint(start[1], self.model)
         done = start[0] if start else 0
         epochs = math.ceil(train.steps / train.steps_per_epoch)
-        dataset = make_dataset(self.windows, train.batch_size * train.n_critic, self.config.seed).skip(done)
+        scales = get_class_scales(self.model.generator)
+        dataset = make_dataset(self.windows, scales, self.full_scale_g, train.batch_size * train.n_critic, self.config.seed).skip(done)
         callbacks = [
             keras.callbacks.CSVLogger(str(losses_path(self.run_dir)), append=done > 0),
             CheckpointEvery(checkpoints_dir(self.run_dir), train.checkpoint_every, train.steps_per_epoch),

@@ -11,7 +11,7 @@ import tensorflow as tf
 from synth.config import Config
 from synth.models.checkpoint import build_optimizers, save_checkpoint
 from synth.models.wgan_gp import ConditionalWGANGP
-from synth.models.zoo import build_critic, build_generator
+from synth.models.zoo import build_critic, build_generator, class_scales, set_class_scales, to_representation
 from synth.windows import Windows
 
 
@@ -26,12 +26,16 @@ def enable_determinism(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def build_wgan(config: Config, n_classes: int, window: int, full_scale_g: float) -> ConditionalWGANGP:
-    """The compiled ConditionalWGANGP for ``config`` (XLA-compiled steps, optimizers built)."""
+def build_wgan(config: Config, windows: Windows, full_scale_g: float) -> ConditionalWGANGP:
+    """The compiled ConditionalWGANGP for ``config`` and real ``windows`` in g (their per-class
+    motion scales are fixed into the generator); XLA-compiled steps, optimizers built."""
     m, t = config.model, config.train
+    n_classes, window = len(windows.classes), windows.length
+    generator = build_generator(window, n_classes, m.noise_dim, m.generator_units, full_scale_g)
+    set_class_scales(generator, class_scales(windows.x, windows.y, n_classes))
     model = ConditionalWGANGP(
-        build_generator(window, n_classes, m.noise_dim, m.generator_units, full_scale_g),
-        build_critic(window, n_classes, m.critic_filters, full_scale_g),
+        generator,
+        build_critic(window, n_classes, m.critic_filters),
         noise_dim=m.noise_dim, n_critic=t.n_critic, gp_weight=t.gp_weight, seed=config.seed,
     )
     model.compile(_adam(t), _adam(t), jit_compile=True, steps_per_execution=min(t.steps_per_epoch, 50))
@@ -43,14 +47,16 @@ def _adam(train) -> keras.optimizers.Adam:
     return keras.optimizers.Adam(train.learning_rate, beta_1=train.beta_1, beta_2=train.beta_2)
 
 
-def make_dataset(windows: Windows, element_size: int, seed: int) -> tf.data.Dataset:
-    """Endless stream of (windows (element_size, T, 3), one-hot labels (element_size, K)).
+def make_dataset(windows: Windows, scales_g: np.ndarray, full_scale_g: float, element_size: int, seed: int) -> tf.data.Dataset:
+    """Endless stream of (representations (element_size, 1 + T, 3), one-hot labels (element_size, K)).
 
+    Windows in g become the critic's representation (zoo.to_representation) once, up front.
     Shuffled with a fixed seed and reshuffled every pass, so the element at position k is the
     same in every run with this seed: a resumed run skips the elements it has already used.
     """
     labels = np.eye(len(windows.classes), dtype=np.float32)[windows.y]
-    dataset = tf.data.Dataset.from_tensor_slices((windows.x.astype(np.float32), labels))
+    real = to_representation(windows.x, windows.y, scales_g, full_scale_g)
+    dataset = tf.data.Dataset.from_tensor_slices((real, labels))
     dataset = dataset.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True).repeat()
     return dataset.batch(element_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 

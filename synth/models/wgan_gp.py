@@ -18,14 +18,19 @@ NORM_EPSILON = 1e-12  # keeps the gradient of sqrt finite when a gradient is exa
 class ConditionalWGANGP(keras.Model):
     """Trains ``generator`` and ``critic`` (see synth.models.zoo) adversarially.
 
-    Each dataset element is (windows (n_critic * B, T, 3) in g, one-hot labels (n_critic * B, K)):
-    one element feeds all critic updates of one generator step. Generated windows use the
-    labels of the real batch, so the critic compares like with like per class.
+    The critic judges the generator's representation [offset; motion] (zoo.representation_model),
+    not raw g. Each dataset element is (real representations (n_critic * B, 1 + T, 3), one-hot
+    labels (n_critic * B, K)): one element feeds all critic updates of one generator step.
+    Generated windows use the labels of the real batch, so the critic compares like with like
+    per class. ``generator`` (raw g output) shares every weight with the representation.
     """
 
     def __init__(self, generator, critic, noise_dim: int, n_critic: int = 5, gp_weight: float = 10.0, seed: int = 0):
         super().__init__()
+        from synth.models.zoo import representation_model
+
         self.generator = generator
+        self.representation = representation_model(generator)
         self.critic = critic
         self.noise_dim = noise_dim
         self.n_critic = n_critic
@@ -43,13 +48,13 @@ class ConditionalWGANGP(keras.Model):
         return list(self.trackers.values())
 
     def call(self, inputs):
-        return self.generator(inputs)
+        return self.generator(inputs)  # windows in g
 
     def train_step(self, data):
-        windows, labels = data
-        batch = tf.shape(windows)[0] // self.n_critic
+        reals, labels = data
+        batch = tf.shape(reals)[0] // self.n_critic
         for i in range(self.n_critic):
-            real = windows[i * batch : (i + 1) * batch]
+            real = reals[i * batch : (i + 1) * batch]
             label = labels[i * batch : (i + 1) * batch]
             critic_loss, penalty, distance = self._critic_update(real, label)
         generator_loss = self._generator_update(label)
@@ -64,7 +69,7 @@ class ConditionalWGANGP(keras.Model):
 
     def _critic_update(self, real, label):
         """One critic step; returns (loss, gradient penalty, critic's Wasserstein estimate)."""
-        fake = self.generator([self._noise(tf.shape(real)[0]), label], training=True)
+        fake = self.representation([self._noise(tf.shape(real)[0]), label], training=True)
         with tf.GradientTape() as tape:
             real_score = self.critic([real, label], training=True)
             fake_score = self.critic([fake, label], training=True)
@@ -89,7 +94,7 @@ class ConditionalWGANGP(keras.Model):
     def _generator_update(self, label):
         """One generator step: maximise the critic's score of generated windows of ``label``."""
         with tf.GradientTape() as tape:
-            fake = self.generator([self._noise(tf.shape(label)[0]), label], training=True)
+            fake = self.representation([self._noise(tf.shape(label)[0]), label], training=True)
             loss = -tf.reduce_mean(self.critic([fake, label], training=True))
         grads = tape.gradient(loss, self.generator.trainable_variables)
         self.generator_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))

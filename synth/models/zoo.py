@@ -1,79 +1,116 @@
-"""Builders for the conditional generator and critic.
+"""Builders for the conditional generator and critic, and the space the critic judges in.
 
-Both take the class as a one-hot vector (not an Embedding) so that the generator quantises to
-full int8 and runs on the microcontroller interpreter: the generator uses only Dense,
-LeakyReLU, tanh, sigmoid, Reshape, Concatenate, Add, Multiply and a constant rescale (no
+Both networks take the class as a one-hot vector (not an Embedding) so that the generator
+quantises to full int8 and runs on the microcontroller interpreter: the generator uses only
+Dense, LeakyReLU, tanh, Reshape, Concatenate, Add, Multiply and a constant rescale (no
 UpSampling, which becomes TILE, an op the MCU runtime lacks).
 
-The generator splits a window into a slowly varying part and motion, as accelerometers see it:
-``window = full_scale * (offset(z, c) + amplitude(c) * motion(z, c))``. The offset (gravity and
-posture, (B, 1, 3)) is constant over the window; the motion branch is scaled by a
-class-dependent amplitude, so a stationary class can be quiet without the network having to
-cancel its own texture. The motion branch is a dense decoder rather than transposed
-convolutions: for windows of 24-48 samples it costs about one multiply-add per parameter, so
-a 45k-parameter generator makes hundreds of thousands of windows per second on two cores and
-fits a Cortex-M4. Outputs are in g and may exceed full scale: the sensor profile clips them,
-as the real sensor saturates.
+A window is an offset plus motion, as accelerometers see it:
+``window (g) = full_scale * offset(z, c) + scale(c) * motion(z, c)``. The offset (gravity and
+posture, (B, 1, 3)) is constant over the window; ``scale(c)`` (K, 3) is the real per-class,
+per-axis standard deviation of motion, fixed from the training data. The critic judges the
+*representation* ``[offset; motion]`` ((B, 1 + T, 3), see ``to_representation``), in which a
+stationary window's 20 mg tremor and a running window's 1 g swings are both of unit size. A
+critic that is 1-Lipschitz on raw g could barely tell 0.02 g of motion from 0.1 g, and the
+generator would make stationary windows several times too busy; here it cannot get away with
+that. The motion branch is a dense decoder: for windows of 24-48 samples it costs about one
+multiply-add per parameter, so a 45k-parameter generator makes hundreds of thousands of
+windows per second on two cores and fits a Cortex-M4. Outputs may exceed full scale: the
+sensor profile clips them, as the real sensor saturates.
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 from synth.errors import ConfigError
 
 MIN_WINDOW = 8
+MIN_SCALE_G = 1e-3  # one mg: the floor of a class's motion scale (a perfectly still class)
 
 
 def build_generator(
     window: int, n_classes: int, noise_dim: int = 32, units: int = 224, full_scale_g: float = 4.0
 ) -> keras.Model:
-    """G([noise (B, noise_dim), one-hot class (B, n_classes)]) -> window (B, window, 3) in g."""
+    """G([noise (B, noise_dim), one-hot class (B, n_classes)]) -> window (B, window, 3) in g.
+
+    The per-class motion scale lives in the non-trainable layer "class_scale": set it with
+    ``set_class_scales`` before training (it is saved with the weights).
+    """
     _check_window(window)
     noise = keras.Input((noise_dim,), name="noise")
     label = keras.Input((n_classes,), name="label")
     h = layers.Concatenate(name="latent")([noise, label])
-    offset = layers.Dense(3, activation="tanh", name="offset_dense")(h)
-    offset = layers.Reshape((1, 3), name="offset")(offset)
+    offset = layers.Reshape((1, 3), name="offset")(layers.Dense(3, activation="tanh", name="offset_dense")(h))
     motion = _motion_branch(h, window, units)
-    amplitude = layers.Dense(3, activation="sigmoid", name="amplitude_dense")(label)
-    amplitude = layers.Reshape((1, 3), name="amplitude")(amplitude)
-    window_norm = layers.Add(name="window_norm")([offset, layers.Multiply(name="scaled_motion")([amplitude, motion])])
-    out = layers.Rescaling(full_scale_g, name="to_g")(window_norm)
+    scale = layers.Dense(3, use_bias=False, trainable=False, kernel_initializer="ones", name="class_scale")(label)
+    scale = layers.Reshape((1, 3), name="scale")(scale)
+    scaled_motion = layers.Multiply(name="scaled_motion")([scale, motion])
+    out = layers.Add(name="window_g")([layers.Rescaling(full_scale_g, name="offset_g")(offset), scaled_motion])
     return keras.Model([noise, label], out, name="generator")
 
 
 def _motion_branch(h, window: int, units: int):
-    """Dense(units / 2) -> Dense(units) -> Dense(window * 3, tanh): (B, window, 3) in [-1, 1]."""
+    """Dense(units / 2) -> Dense(units) -> Dense(window * 3): (B, window, 3) in class-scale units."""
     x = layers.LeakyReLU(0.2)(layers.Dense(units // 2, name="motion_hidden0")(h))
     x = layers.LeakyReLU(0.2)(layers.Dense(units, name="motion_hidden1")(x))
-    x = layers.Dense(window * 3, activation="tanh", name="motion_out")(x)
+    x = layers.Dense(window * 3, name="motion_out")(x)
     return layers.Reshape((window, 3), name="motion")(x)
 
 
-def build_critic(window: int, n_classes: int, filters: int = 32, full_scale_g: float = 4.0) -> keras.Model:
-    """D([window (B, window, 3) in g, one-hot class (B, n_classes)]) -> score (B, 1).
+def representation_model(generator: keras.Model) -> keras.Model:
+    """G's representation [offset; motion] (B, 1 + T, 3), sharing the generator's weights."""
+    offset, motion = generator.get_layer("offset").output, generator.get_layer("motion").output
+    both = layers.Concatenate(axis=1, name="representation")([offset, motion])
+    return keras.Model(generator.inputs, both, name="generator_representation")
 
-    A projection critic (Miyato & Koyama 2018): score = w.h + <embed(c), h>, with the class also
-    tiled over time as extra input channels. No normalisation layers: the gradient penalty is
-    computed per sample and batch statistics would couple the samples.
+
+def set_class_scales(generator: keras.Model, scales_g: np.ndarray) -> None:
+    """Fix the per-class motion scale (K, 3) in g, floored at MIN_SCALE_G."""
+    generator.get_layer("class_scale").set_weights([np.maximum(scales_g, MIN_SCALE_G).astype(np.float32)])
+
+
+def get_class_scales(generator: keras.Model) -> np.ndarray:
+    """The generator's fixed per-class motion scale (K, 3) in g."""
+    return generator.get_layer("class_scale").get_weights()[0]
+
+
+def class_scales(x_g: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per-class, per-axis std (K, 3) in g of windows (N, T, 3) minus their own mean."""
+    motion = x_g - x_g.mean(axis=1, keepdims=True)
+    return np.stack([motion[y == k].std(axis=(0, 1)) if (y == k).any() else np.ones(3) for k in range(n_classes)])
+
+
+def to_representation(x_g: np.ndarray, y: np.ndarray, scales_g: np.ndarray, full_scale_g: float) -> np.ndarray:
+    """Real windows (N, T, 3) in g -> [offset / full_scale; (x - offset) / scale(y)] (N, 1 + T, 3)."""
+    offset = x_g.mean(axis=1, keepdims=True)
+    motion = (x_g - offset) / np.maximum(scales_g, MIN_SCALE_G)[y][:, None, :]
+    return np.concatenate([offset / full_scale_g, motion], axis=1).astype(np.float32)
+
+
+def build_critic(window: int, n_classes: int, filters: int = 32) -> keras.Model:
+    """D([representation (B, 1 + window, 3), one-hot class (B, n_classes)]) -> score (B, 1).
+
+    Convolutions read the motion rows (with the class tiled over time as extra channels), a
+    dense layer reads the offset row. A projection critic (Miyato & Koyama 2018): score =
+    w.h + <embed(c), h>. No normalisation layers: the gradient penalty is per sample and batch
+    statistics would couple the samples.
     """
     _check_window(window)
-    x_in = keras.Input((window, 3), name="window")
+    rep = keras.Input((1 + window, 3), name="representation")
     label = keras.Input((n_classes,), name="label")
-    x = layers.Rescaling(1.0 / full_scale_g)(x_in)
-    tiled = layers.RepeatVector(window)(label)
-    x = layers.Concatenate()([x, tiled])
+    offset = layers.Flatten()(layers.Cropping1D((0, window))(rep))
+    x = layers.Concatenate()([layers.Cropping1D((1, 0))(rep), layers.RepeatVector(window)(label)])
     for i, width in enumerate((filters, filters * 2, filters * 2)):
         x = layers.Conv1D(width, 5, strides=2 if i < 2 else 1, padding="same", name=f"critic_conv{i}")(x)
         x = layers.LeakyReLU(0.2)(x)
-    h = layers.Flatten()(x)
-    h = layers.Dense(filters * 2, name="critic_features")(h)
-    h = layers.LeakyReLU(0.2)(h)
+    h = layers.Concatenate()([layers.Flatten()(x), offset])
+    h = layers.LeakyReLU(0.2)(layers.Dense(filters * 2, name="critic_features")(h))
     projection = layers.Dot(axes=1)([h, layers.Dense(filters * 2, use_bias=False, name="class_embedding")(label)])
     score = layers.Add(name="score")([layers.Dense(1, name="critic_linear")(h), projection])
-    return keras.Model([x_in, label], score, name="critic")
+    return keras.Model([rep, label], score, name="critic")
 
 
 def _check_window(window: int) -> None:
