@@ -1,0 +1,132 @@
+"""Shared fixtures: a tiny seeded training config, a tiny generator trained once per session on
+the shipped ST HAR recordings, config files for ``synth generate``, and a CLI runner."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_STEPS = 20
+
+
+def tiny_training_config(run_dir: Path, steps: int = TINY_STEPS, **train) -> dict:
+    """A raw config that trains a tiny seeded WGAN-GP on the shipped ST HAR windows of 24 samples."""
+    return {
+        "seed": 3,
+        "profile": "lsm6dsl_4g",
+        "data": {"source": "st_har", "path": "builtin", "window": 24, "stride": 24},
+        "model": {"noise_dim": 8, "generator_units": 8, "critic_filters": 8},
+        "train": {"steps": steps, "batch_size": 16, "n_critic": 2, "checkpoint_every": 10,
+                  "steps_per_epoch": 10, "run_dir": str(run_dir), **train},
+    }
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """A finished tiny training run and the raw config that made it."""
+
+    run_dir: Path
+    config: dict
+
+    @property
+    def generator_dir(self) -> Path:
+        return self.run_dir / "generator"
+
+    @property
+    def weights(self) -> Path:
+        return self.generator_dir / "generator.weights.npz"
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory) -> TrainedRun:
+    """Train the tiny generator once per session and share its run directory (read it, never change it)."""
+    from synth.config import parse_config
+    from synth.train import run_training
+
+    raw = tiny_training_config(tmp_path_factory.mktemp("trained") / "run")
+    run_dir = run_training(parse_config(raw), base_dir=ROOT, resume=True, verbose=0)
+    return TrainedRun(Path(run_dir), raw)
+
+
+@pytest.fixture
+def tiny_config() -> Callable[..., dict]:
+    """Factory: tiny_config(run_dir, steps=20, **train_overrides) -> raw training config."""
+    return tiny_training_config
+
+
+@pytest.fixture
+def generate_config(trained_run) -> Callable[..., dict]:
+    """Factory: a raw config whose 'generate' section uses the session's tiny generator."""
+
+    def make(seed: int = 5, **generate) -> dict:
+        settings = {"generator": str(trained_run.generator_dir), "windows_per_class": 3, **generate}
+        return {"seed": seed, "generate": settings}
+
+    return make
+
+
+@pytest.fixture
+def write_config(tmp_path) -> Callable[..., Path]:
+    """write_config(raw, name='config.json') -> path of the JSON file written in tmp_path."""
+
+    def write(raw: object, name: str = "config.json") -> Path:
+        path = tmp_path / name
+        path.write_text(json.dumps(raw))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def run_cli(tmp_path) -> Callable[..., subprocess.CompletedProcess]:
+    """run_cli(*args) runs ``python -m synth.cli *args`` in a fresh process, in tmp_path."""
+
+    def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "synth.cli", *map(str, args)]
+        return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture
+def folder_bytes() -> Callable[[Path], dict[str, bytes]]:
+    """folder_bytes(folder) -> {relative path: bytes} of every file below ``folder``."""
+
+    def read(folder: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+    return read
+
+
+@pytest.fixture
+def sha256() -> Callable[[Path], str]:
+    """sha256(path) -> hex digest of the file's bytes."""
+    return lambda path: hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def disk_full() -> Callable[..., None]:
+    """A stand-in for any writer that crashes: it raises OSError(ENOSPC) whatever its arguments."""
+
+    def fail(*_args, **_kwargs) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    return fail
+
+
+@pytest.fixture
+def existing_output(tmp_path) -> Path:
+    """tmp_path/out, an existing non-empty directory holding keep.txt."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("keep")
+    return out
