@@ -32,7 +32,7 @@ def main() -> None:
     enable_determinism(0)
     model = build_wgan(config, windows, 4.0)
     scales = get_class_scales(model.generator)
-    dataset = make_dataset(windows, scales, 4.0, args.batch * args.n_critic, seed=0)
+    dataset = make_dataset(windows, scales, args.batch * args.n_critic, seed=0)
     model.fit(dataset, steps_per_epoch=100, epochs=1, verbose=0)  # trace + compile
     start = time.perf_counter()
     model.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0)

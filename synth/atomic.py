@@ -89,6 +89,8 @@ def check_directory_target(target: str | Path, force: bool = False) -> None:
     if target.is_dir() and any(target.iterdir()) and not force:
         raise OutputError(f"output directory {target} is not empty (use --force to replace it)")
     parent = next((p for p in (target.parent, *target.parent.parents) if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise OutputError(f"cannot create {target}: {parent} is a file, not a directory")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"output location {parent} is not writable")
 

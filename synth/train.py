@@ -103,7 +103,7 @@ class _Trainer:
         done = start[0] if start else 0
         epochs = math.ceil(train.steps / train.steps_per_epoch)
         scales = get_class_scales(self.model.generator)
-        dataset = make_dataset(self.windows, scales, self.full_scale_g, train.batch_size * train.n_critic, self.config.seed).skip(done)
+        dataset = make_dataset(self.windows, scales, train.batch_size * train.n_critic, self.config.seed).skip(done)
         callbacks = [
             keras.callbacks.CSVLogger(str(losses_path(self.run_dir)), append=done > 0),
             CheckpointEvery(checkpoints_dir(self.run_dir), train.checkpoint_every, train.steps_per_epoch),

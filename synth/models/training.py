@@ -47,7 +47,7 @@ def _adam(train) -> keras.optimizers.Adam:
     return keras.optimizers.Adam(train.learning_rate, beta_1=train.beta_1, beta_2=train.beta_2)
 
 
-def make_dataset(windows: Windows, scales_g: np.ndarray, full_scale_g: float, element_size: int, seed: int) -> tf.data.Dataset:
+def make_dataset(windows: Windows, scales_g: np.ndarray, element_size: int, seed: int) -> tf.data.Dataset:
     """Endless stream of (representations (element_size, 1 + T, 3), one-hot labels (element_size, K)).
 
     Windows in g become the critic's representation (zoo.to_representation) once, up front.
@@ -55,7 +55,7 @@ def make_dataset(windows: Windows, scales_g: np.ndarray, full_scale_g: float, el
     same in every run with this seed: a resumed run skips the elements it has already used.
     """
     labels = np.eye(len(windows.classes), dtype=np.float32)[windows.y]
-    real = to_representation(windows.x, windows.y, scales_g, full_scale_g)
+    real = to_representation(windows.x, windows.y, scales_g)
     dataset = tf.data.Dataset.from_tensor_slices((real, labels))
     dataset = dataset.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True).repeat()
     return dataset.batch(element_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

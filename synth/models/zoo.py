@@ -9,7 +9,8 @@ A window is an offset plus motion, as accelerometers see it:
 ``window (g) = full_scale * offset(z, c) + scale(c) * motion(z, c)``. The offset (gravity and
 posture, (B, 1, 3)) is constant over the window; ``scale(c)`` (K, 3) is the real per-class,
 per-axis standard deviation of motion, fixed from the training data. The critic judges the
-*representation* ``[offset; motion]`` ((B, 1 + T, 3), see ``to_representation``), in which a
+*representation* ``[offset; motion]`` ((B, 1 + T, 3), see ``to_representation``; offsets in
+quarter-g units), in which a
 stationary window's 20 mg tremor and a running window's 1 g swings are both of unit size. A
 critic that is 1-Lipschitz on raw g could barely tell 0.02 g of motion from 0.1 g, and the
 generator would make stationary windows several times too busy; here it cannot get away with
@@ -29,6 +30,9 @@ from synth.errors import ConfigError
 
 MIN_WINDOW = 8
 MIN_SCALE_G = 1e-3  # one mg: the floor of a class's motion scale (a perfectly still class)
+# The critic sees offsets in units of a quarter g, so that a gravity vector 0.1 g too long or
+# short costs as much as a visibly wrong motion (classifiers without gravity removal notice it).
+OFFSET_UNIT_G = 0.25
 
 
 def build_generator(
@@ -62,7 +66,8 @@ def _motion_branch(h, window: int, units: int):
 
 def representation_model(generator: keras.Model) -> keras.Model:
     """G's representation [offset; motion] (B, 1 + T, 3), sharing the generator's weights."""
-    offset, motion = generator.get_layer("offset").output, generator.get_layer("motion").output
+    offset = layers.Rescaling(1.0 / OFFSET_UNIT_G)(generator.get_layer("offset_g").output)
+    motion = generator.get_layer("motion").output
     both = layers.Concatenate(axis=1, name="representation")([offset, motion])
     return keras.Model(generator.inputs, both, name="generator_representation")
 
@@ -83,11 +88,11 @@ def class_scales(x_g: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
     return np.stack([motion[y == k].std(axis=(0, 1)) if (y == k).any() else np.ones(3) for k in range(n_classes)])
 
 
-def to_representation(x_g: np.ndarray, y: np.ndarray, scales_g: np.ndarray, full_scale_g: float) -> np.ndarray:
-    """Real windows (N, T, 3) in g -> [offset / full_scale; (x - offset) / scale(y)] (N, 1 + T, 3)."""
+def to_representation(x_g: np.ndarray, y: np.ndarray, scales_g: np.ndarray) -> np.ndarray:
+    """Real windows (N, T, 3) in g -> [offset / OFFSET_UNIT_G; (x - offset) / scale(y)] (N, 1 + T, 3)."""
     offset = x_g.mean(axis=1, keepdims=True)
     motion = (x_g - offset) / np.maximum(scales_g, MIN_SCALE_G)[y][:, None, :]
-    return np.concatenate([offset / full_scale_g, motion], axis=1).astype(np.float32)
+    return np.concatenate([offset / OFFSET_UNIT_G, motion], axis=1).astype(np.float32)
 
 
 def build_critic(window: int, n_classes: int, filters: int = 32) -> keras.Model:
