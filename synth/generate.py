@@ -38,6 +38,7 @@ def generate_dataset(config: Config, out: Path, force: bool = False, seed: int |
     settings: GenerateConfig = require(config.generate, "generate")
     check_directory_target(out, force)
     seed = config.seed if seed is None else seed
+    load_profile(settings.profile)  # fail on a bad profile name before loading any model
     generator, info = load_generator(_resolve(settings.generator, base_dir))
     profile = load_profile(settings.profile, odr_hz=info.rate_hz)
     labels = class_labels(settings, info)

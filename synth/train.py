@@ -127,5 +127,6 @@ class _Trainer:
         save_generator(generator_dir(self.run_dir), self.model.generator, info)
         for index, name in enumerate(self.windows.classes):
             real = self.windows.x[self.windows.y == index]
+            real = real[np.linspace(0, len(real) - 1, min(8, len(real))).astype(int)]  # across recordings
             fake = sample_windows(self.model.generator, np.full(8, index), model_config.noise_dim, len(self.windows.classes), seed=self.config.seed)
             plot_real_vs_generated(real, fake, f"{name}: real vs generated", self.windows.rate_hz, samples_plot_path(self.run_dir, name))
