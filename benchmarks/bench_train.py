@@ -33,9 +33,9 @@ def main() -> None:
     model = build_wgan(config, windows, 4.0)
     scales = get_class_scales(model.generator)
     dataset = make_dataset(windows, scales, args.batch * args.n_critic, seed=0)
-    model.fit(dataset, steps_per_epoch=100, epochs=1, verbose=0)  # trace + compile
+    model.fit(dataset, steps_per_epoch=100, epochs=1, verbose=0, shuffle=False)  # trace + compile
     start = time.perf_counter()
-    model.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0)
+    model.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0, shuffle=False)
     seconds = time.perf_counter() - start
     steps_per_s = args.steps / seconds
     print(f"generator params: {model.generator.count_params():,}  critic params: {model.critic.count_params():,}")

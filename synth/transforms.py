@@ -77,8 +77,13 @@ def rotate(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix)
     if matrix.shape != (3, 3):
         raise ValueError(f"rotation matrix must be 3x3, got shape {matrix.shape}")
-    # samples are row vectors, so v' = M v becomes x' = x M^T
-    return np.asarray(x) @ matrix.T.astype(np.result_type(x, np.float32))
+    x = np.asarray(x)
+    if np.array_equal(matrix, np.eye(3)):
+        return x  # the usual mounting: nothing to do, and no copy of a large batch
+    # samples are row vectors, so v' = M v becomes x' = x M^T; one (S, 3) x (3, 3) product is a
+    # single BLAS call, while broadcasting over (N, T, 3) would run N tiny products
+    flat = x.reshape(-1, 3) @ matrix.T.astype(np.result_type(x, np.float32))
+    return flat.reshape(x.shape)
 
 
 def add_gravity(x: np.ndarray, direction: tuple[float, float, float] = (0.0, 0.0, 1.0)) -> np.ndarray:

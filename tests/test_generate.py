@@ -10,7 +10,7 @@ import pytest
 import synth.generate
 from synth.config import parse_config
 from synth.errors import ConfigError, ModelError, OutputError
-from synth.generate import generate_dataset
+from synth.generate import generate_dataset, load_dataset
 from synth.profiles import load_profile
 
 CLASSES = ["stationary", "walking", "running"]
@@ -26,11 +26,6 @@ def generate(generate_config, tmp_path):
         return tmp_path / out, card
 
     return run
-
-
-def load_dataset(folder):
-    with np.load(folder / "dataset.npz", allow_pickle=False) as archive:
-        return {name: archive[name] for name in archive.files}
 
 
 def test_windows_per_class(generate):
@@ -65,6 +60,8 @@ def test_exactly_one_way_of_counting(generate, settings):
 def test_dataset_holds_profile_shaped_codes(generate):
     out, _ = generate()
     data, profile = load_dataset(out), load_profile("lsm6dsl_4g")
+    with np.load(out / "dataset.npz") as raw:
+        assert sorted(raw.files) == ["classes", "lsb", "rate_hz", "sensitivity_mg_per_lsb", "y"]
     assert data["lsb"].shape == data["mg"].shape == (9, 24, 3) and data["lsb"].dtype == np.int16
     assert profile.min_lsb <= data["lsb"].min() and data["lsb"].max() <= profile.max_lsb
     np.testing.assert_allclose(data["mg"], data["lsb"] * profile.sensitivity_mg_per_lsb, rtol=1e-6)
