@@ -6,6 +6,7 @@ Heavy libraries (TensorFlow) are imported inside the commands that need them so 
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ data_app = typer.Typer(no_args_is_help=True, help="Download and inspect real dat
 app.add_typer(data_app, name="data")
 
 _state = {"debug": False}
+INTERRUPTED = 130  # exit code of a command ended by Ctrl-C (128 + SIGINT)
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="JSON configuration file.")]
 
@@ -30,6 +32,7 @@ ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="JSON configu
 def _main(debug: Annotated[bool, typer.Option(help="Show full tracebacks for errors.")] = False) -> None:
     """synth: synthetic accelerometer data for a specific microcontroller sensor."""
     _state["debug"] = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s")
 
 
 @app.command()
@@ -99,17 +102,12 @@ def _load_tensorflow() -> None:
 def main() -> None:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns an exit code instead of exiting
     except SynthError as exc:
         if _state["debug"]:
             raise
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.secho("interrupted", fg=typer.colors.YELLOW, err=True)
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)
     except Exception as exc:  # click usage errors carry their own exit code
@@ -119,6 +117,9 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if code == INTERRUPTED:  # Typer turns Ctrl-C into this code
+        typer.secho("interrupted (a training run resumes from its last checkpoint when run again)", fg=typer.colors.YELLOW, err=True)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ seed and data give the same weights, interrupted or not.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from synth.config import Config, require
 from synth.errors import ConfigError
 from synth.runs import checkpoints_dir, config_path, generator_dir, hash_arrays, losses_path, run_info_path, samples_plot_path
 from synth.windows import Windows
+
+log = logging.getLogger(__name__)
 
 
 def run_training(config: Config, base_dir: Path = Path("."), resume: bool = True, verbose: int = 1) -> Path:
@@ -100,6 +103,7 @@ class _Trainer:
         start = latest_checkpoint(checkpoints_dir(self.run_dir)) if resume else None
         if start:
             restore_checkpoint(start[1], self.model)
+            log.info("resuming %s from step %d of %d", self.run_dir, start[0], train.steps)
         done = start[0] if start else 0
         epochs = math.ceil(train.steps / train.steps_per_epoch)
         scales = get_class_scales(self.model.generator)

@@ -89,3 +89,30 @@ def test_load_generator_names_a_missing_folder(tmp_path):
 
     with pytest.raises(ModelError, match="no generator found"):
         load_generator(tmp_path)
+
+
+def test_ctrl_c_then_rerun_resumes_from_the_last_checkpoint(tiny_config, write_config, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = write_config(tiny_config(tmp_path / "interrupted", steps=1500))
+    command = [sys.executable, "-m", "synth.cli", "train", "--config", str(config)]
+    # a shell that started the test runner in the background may have set SIGINT to "ignore",
+    # which the child would inherit: give it the default disposition, as in a terminal
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    checkpoints = tmp_path / "interrupted/checkpoints"
+    deadline = time.monotonic() + 120
+    while not any(checkpoints.glob("step_*.npz")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "interrupted/generator").exists()
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0 and "resuming" in resumed.stderr and "of 1500" in resumed.stderr
+    train(tiny_config(tmp_path / "straight", steps=1500))
+    assert (tmp_path / "interrupted/generator/generator.weights.npz").read_bytes() == \
+        (tmp_path / "straight/generator/generator.weights.npz").read_bytes()
