@@ -67,6 +67,24 @@ def generate(
     typer.echo(f"{card['total_windows']} windows written to {out}")
 
 
+@app.command()
+def evaluate(
+    real: Annotated[Path, typer.Option(help="JSON config whose 'data' section names the real recordings; data.test_groups are held out.")],
+    synthetic: Annotated[Path, typer.Option(help="Dataset folder written by 'synth generate'.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report directory.")],
+    force: Annotated[bool, typer.Option(help="Replace a non-empty report directory.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the classifiers and splits.")] = 0,
+    steps: Annotated[int, typer.Option(min=1, help="Training updates of every classifier.")] = 1500,
+) -> None:
+    """Report synthetic data quality (TSTR/TRTR/TRTS, ST classifier, discriminative score, spectra, NN)."""
+    from synth.evaluate import evaluate as run_evaluation
+    from synth.evaluate_metrics import Budget
+
+    budget = Budget(steps=steps, seed=seed)
+    report = run_evaluation(real, synthetic, out, force=force, budget=budget, before_models=_load_tensorflow)
+    typer.echo(f"TSTR {report['tstr']['overall']:.3f} (TRTR {report['trtr']['overall']:.3f}); report written to {out}")
+
+
 @data_app.command("fetch")
 def data_fetch(
     name: Annotated[str, typer.Argument(help="Data set to download: pamap2.")],

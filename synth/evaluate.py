@@ -1,0 +1,244 @@
+"""``synth evaluate``: an honest quality report of a synthetic dataset against real recordings.
+
+The real data is named by a JSON config (the one that trained the generator will do): its
+``data`` section says which recordings and how to cut them, its ``profile`` sets the rate, and
+``data.test_groups`` lists the held-out recordings (never seen in training); every other
+recording is the train side. Real windows are cut without overlap (stride = window), so no
+sample is counted twice. Only the classes the synthetic dataset holds are evaluated.
+
+Every synthetic number stands beside its real reference (see ``build_report``):
+TSTR beside TRTR, TRTS, ST's BSD-3 classifier on synthetic beside held-out real, the
+discriminative score (0 is ideal), per-class signal metrics of both sides, the spectral
+distance of synthetic to held-out real beside that of train-side real to held-out real, and
+nearest-neighbour distances synthetic-to-real beside real-to-real.
+
+The report folder (report.json, report.md, PNG plots) is built in a temporary sibling and
+renamed at the end; a non-empty folder is replaced only with ``force``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from synth.atomic import build_directory, check_directory_target, write_json, write_text
+from synth.classifiers import canonical_class
+from synth.config import Config, load_config, require
+from synth.errors import DataError
+from synth.evaluate_metrics import (
+    CLASSIFIER_DESCRIPTION, Budget, discriminative_score, nearest_neighbour_ratios, standardise, train_test_scores,
+    value_range_g, window_features,
+)
+from synth.generate import CARD_FILE, DATASET_FILE, load_dataset
+from synth.windows import Windows, concat
+
+REPORT_JSON = "report.json"
+REPORT_MD = "report.md"
+NOTES = [
+    "TSTR/TRTR/TRTS: one compact Conv1D per training set, on gravity-rotated, gravity-suppressed "
+    "acceleration (m/s^2) with random headings; each trained for the same number of updates of the same batch size.",
+    "Discriminative score: |accuracy - 0.5| of the same Conv1D on raw g telling real from synthetic, "
+    "real windows split by recording; 0 is indistinguishable, 0.5 always told apart.",
+    "st_bsd3 is ST's example classifier, trained by ST on all BSD-3 recordings (held-out ones included): "
+    "its real accuracy is optimistic when the real data is BSD-3.",
+    "NN ratio: median nearest-neighbour distance synthetic-to-real over held-out-real-to-real (window "
+    "features, equal-size reference sets); near 1 is healthy, well below 1 suggests copies of training "
+    "windows. Coverage ratio: held-out-real-to-synthetic over real-to-real; well above 1 suggests collapsed modes.",
+]
+
+
+@dataclass(frozen=True)
+class EvaluationData:
+    """The three sets of one evaluation, all Windows in g with the same classes, rate and length."""
+
+    real_train: Windows
+    real_test: Windows
+    synthetic: Windows
+    full_scale_g: float
+    dropped_real_classes: tuple[str, ...]
+
+
+def evaluate(real_config: Path, synthetic: Path, out: Path, force: bool = False, budget: Budget = Budget(),
+             before_models: Callable[[], None] = lambda: None) -> dict:
+    """Evaluate the dataset folder ``synthetic`` against the real data of ``real_config``; write ``out``.
+
+    ``before_models`` runs once the inputs are checked, before any model is loaded (the CLI
+    imports TensorFlow there, so bad input is reported without waiting for it).
+    """
+    check_directory_target(out, force)
+    data = load_evaluation_data(Path(real_config), Path(synthetic))
+    before_models()
+    report = build_report(data, budget)
+    report["inputs"].update(real_config=str(real_config), synthetic=str(synthetic))
+    write_report(data, report, out, force)
+    return report
+
+
+def write_report(data: EvaluationData, report: dict, out: Path, force: bool) -> None:
+    """report.json, report.md and the PNG plots, written into ``out`` atomically."""
+    from synth.report import render_markdown, write_plots
+
+    with build_directory(out, force=force) as staging:
+        write_json(staging / REPORT_JSON, report)
+        write_text(staging / REPORT_MD, render_markdown(report))
+        write_plots(staging, data.real_test, data.synthetic)
+
+
+def load_evaluation_data(real_config: Path, synthetic: Path) -> EvaluationData:
+    """Real train / held-out windows and the synthetic windows, checked to be comparable.
+
+    DataError (one line) for a missing dataset folder, synthetic classes the real data lacks,
+    or a window length or rate that differs.
+    """
+    from synth.data.loading import load_windows
+    from synth.profiles import load_profile
+
+    fake = load_synthetic(synthetic)
+    config = load_config(real_config)
+    settings = require(config.data, "data", str(real_config))
+    profile = load_profile(config.profile)
+    real = load_windows(settings.model_copy(update={"stride": settings.window}), profile.odr_hz, real_config.parent)
+    check_comparable(real, fake, synthetic)
+    real, dropped = restrict_classes(real, fake.classes)
+    train, test = split_held_out(real, config, real_config)
+    return EvaluationData(train, test, fake, synthetic_full_scale(synthetic, profile.full_scale_g), dropped)
+
+
+def load_synthetic(folder: Path) -> Windows:
+    """A ``synth generate`` folder as Windows in g (classes: those with windows, in dataset order)."""
+    if not (folder / DATASET_FILE).is_file():
+        raise DataError(f"synthetic dataset not found: {folder / DATASET_FILE} (expected a 'synth generate' folder)")
+    arrays = load_dataset(folder)
+    used = np.unique(arrays["y"])
+    remap = np.full(len(arrays["classes"]), -1, np.int64)
+    remap[used] = np.arange(len(used))
+    x = (arrays["mg"] / np.float32(1000.0)).astype(np.float32)
+    return Windows(x, remap[arrays["y"]], tuple(str(arrays["classes"][i]) for i in used),
+                   float(arrays["rate_hz"]), "g", np.full(len(x), "synthetic"))
+
+
+def check_comparable(real: Windows, fake: Windows, synthetic: Path) -> None:
+    """DataError unless the synthetic windows have the real rate and length and only real classes."""
+    if not np.isclose(real.rate_hz, fake.rate_hz):
+        raise DataError(f"{synthetic} is at {fake.rate_hz:g} Hz but the real data is at {real.rate_hz:g} Hz")
+    if real.length != fake.length:
+        raise DataError(f"{synthetic} has {fake.length}-sample windows but the real windows have {real.length}")
+    known = {canonical_class(c) for c in real.classes}
+    missing = [c for c in fake.classes if canonical_class(c) not in known]
+    if missing:
+        raise DataError(f"{synthetic} has classes the real data lacks: {', '.join(missing)} "
+                        f"(real classes: {', '.join(real.classes)})")
+
+
+def restrict_classes(real: Windows, classes: tuple[str, ...]) -> tuple[Windows, tuple[str, ...]]:
+    """(real windows of ``classes`` only, re-indexed into ``classes``; the real classes left out)."""
+    position = {canonical_class(c): i for i, c in enumerate(classes)}
+    remap = np.array([position.get(canonical_class(c), -1) for c in real.classes], np.int64)
+    y = remap[real.y]
+    kept = replace(real.subset(y >= 0), classes=classes)
+    dropped = tuple(c for c, i in zip(real.classes, remap) if i < 0)
+    return replace(kept, y=y[y >= 0]), dropped
+
+
+def split_held_out(real: Windows, config: Config, source: Path) -> tuple[Windows, Windows]:
+    """(train side, held out) by ``data.test_groups``; DataError when they select nothing usable."""
+    groups = config.data.test_groups
+    if not groups:
+        raise DataError(f"{source}: data.test_groups is empty; list the held-out real recordings there")
+    unknown = sorted(set(groups) - set(real.groups.tolist()))
+    if unknown:
+        raise DataError(f"{source}: data.test_groups names recordings with no windows: {', '.join(unknown[:5])}")
+    train, test = real.split_by_group(groups)
+    if not len(train) or not len(test):
+        raise DataError(f"{source}: data.test_groups must leave recordings on both sides")
+    return train, test
+
+
+def synthetic_full_scale(folder: Path, default: float) -> float:
+    """The dataset card's full scale (g), else ``default`` (the real data's profile)."""
+    try:
+        return float(json.loads((folder / CARD_FILE).read_text())["full_scale_g"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
+
+
+def build_report(data: EvaluationData, budget: Budget) -> dict:
+    """The report dict (see the module docstring); JSON-able."""
+    from synth.classifiers import BSD3_CLASSES
+
+    train, test, fake = data.real_train, data.real_test, data.synthetic
+    scores = train_test_scores(train, test, fake, budget)
+    return {
+        "inputs": describe_inputs(data),
+        "classifier": {"architecture": CLASSIFIER_DESCRIPTION, "steps": budget.steps,
+                       "batch_size": budget.batch_size, "seed": budget.seed},
+        **scores,
+        "tstr_over_trtr": _ratio(scores["tstr"]["balanced"], scores["trtr"]["balanced"]),
+        "st_classifier": st_classifier_report(test, fake, BSD3_CLASSES),
+        "discriminative": discriminative_score(concat([train, test]), fake, budget),
+        "per_class": per_class_report(data, np.random.default_rng([budget.seed, 13])),
+        "notes": NOTES,
+    }
+
+
+def describe_inputs(data: EvaluationData) -> dict:
+    """Classes, rate, window and window counts of the three sets."""
+    return {
+        "classes": list(data.synthetic.classes), "rate_hz": data.synthetic.rate_hz, "window": data.synthetic.length,
+        "full_scale_g": data.full_scale_g,
+        "windows": {"real_train": data.real_train.class_counts(), "real_held_out": data.real_test.class_counts(),
+                    "synthetic": data.synthetic.class_counts()},
+        "held_out_recordings": sorted(set(data.real_test.groups.tolist())),
+        "dropped_real_classes": list(data.dropped_real_classes),
+    }
+
+
+def st_classifier_report(real_test: Windows, fake: Windows, st_classes: tuple[str, ...]) -> dict:
+    """ST's BSD-3 classifier on held-out real ("real") and synthetic windows, or why it was skipped."""
+    from synth.classifiers import StBsd3Classifier
+    from synth.quality import classifier_report
+
+    classifier = StBsd3Classifier()
+    if fake.length < classifier.window:
+        return {"classifier": classifier.name, "skipped": f"windows of {fake.length} samples are shorter than its input ({classifier.window})"}
+    unknown = [c for c in fake.classes if canonical_class(c) not in st_classes]
+    sets = {"real": (real_test.x, real_test.y), "synthetic": (fake.x, fake.y)}
+    report = classifier_report(classifier, sets, fake.classes)
+    return {**report, "classes_it_lacks": unknown}
+
+
+def per_class_report(data: EvaluationData, rng: np.random.Generator) -> dict:
+    """{class: signal metrics, value ranges, spectral distances and NN ratios}, held-out real vs synthetic."""
+    from synth.quality import compare_class
+
+    train, test, fake = data.real_train, data.real_test, data.synthetic
+    rate = test.rate_hz
+    features = {name: window_features(w.x, rate) for name, w in (("train", train), ("test", test), ("fake", fake))}
+    report = {}
+    for index, name in enumerate(fake.classes):
+        sides = {k: w.x[w.y == index] for k, w in (("train", train), ("test", test), ("fake", fake))}
+        if not all(len(v) for v in sides.values()):
+            report[name] = {"skipped": "no windows on one side: " + ", ".join(k for k, v in sides.items() if not len(v))}
+            continue
+        block = compare_class(sides["test"], sides["fake"], rate, data.full_scale_g)
+        block["psd_distance_db_real_reference"] = compare_class(sides["test"], sides["train"], rate, data.full_scale_g)["psd_distance_db"]
+        block["real"].update(value_range_g(sides["test"]))
+        block["generated"].update(value_range_g(sides["fake"]))
+        block["nearest_neighbour"] = class_nn_ratios(features, (train.y, test.y, fake.y), index, rng)
+        report[name] = block
+    return report
+
+
+def class_nn_ratios(features: dict, labels: tuple, index: int, rng: np.random.Generator) -> dict:
+    """nearest_neighbour_ratios of one class, features standardised by the class's train side."""
+    train, test, fake = (features[k][y == index] for k, y in zip(("train", "test", "fake"), labels))
+    return nearest_neighbour_ratios(standardise(train, train), standardise(test, train), standardise(fake, train), rng)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    """a / b, or None when either is missing or b is 0."""
+    return a / b if a is not None and b else None

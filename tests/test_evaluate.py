@@ -1,0 +1,148 @@
+"""``synth evaluate``: metric functions on toy arrays, the report of a tiny dataset, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synth.evaluate_metrics import (
+    Budget, accuracy_scores, discriminative_score, nearest_neighbour_ratios, pca_2d, window_features,
+)
+from synth.windows import Windows
+
+TINY = Budget(steps=20, batch_size=16, seed=1)
+HELD_OUT = ["stationary_03_26Hz_4g_mg", "walking_03_26Hz_4g_mg", "running_03_26Hz_4g_mg"]
+
+
+def toy_windows(n_groups: int, per_group: int, offset: float, seed: int) -> Windows:
+    """One-class windows (N, 24, 3) g: a 2 Hz swing of random phase plus noise, ``offset`` g added."""
+    rng = np.random.default_rng(seed)
+    n = n_groups * per_group
+    t = np.arange(24)[None, :, None] / 26.0
+    x = np.sin(2 * np.pi * 2.0 * t + rng.uniform(0, 2 * np.pi, (n, 1, 3))) + 0.3 * rng.standard_normal((n, 24, 3))
+    groups = np.repeat([f"rec{seed}_{i}" for i in range(n_groups)], per_group)
+    return Windows((x + offset).astype(np.float32), np.zeros(n, np.int64), ("walking",), 26.0, "g", groups)
+
+
+def test_discriminative_score_is_near_0_for_one_distribution_and_near_half_for_two():
+    real = toy_windows(20, 20, 0.0, seed=1)
+    budget = Budget(steps=150, batch_size=32, seed=0)
+    same = discriminative_score(real, toy_windows(1, 400, 0.0, seed=2), budget)
+    different = discriminative_score(real, toy_windows(1, 400, 1.5, seed=3), budget)
+    assert same["score"] < 0.15
+    assert different["score"] > 0.4
+    assert same["test_recordings"] and set(same["test_recordings"]) <= set(real.groups.tolist())
+
+
+def test_nn_ratio_is_about_1_for_one_distribution_and_flags_collapse():
+    rng = np.random.default_rng(0)
+    reference, query, synthetic = (rng.standard_normal((n, 5)) for n in (600, 200, 600))
+    same = nearest_neighbour_ratios(reference, query, synthetic, np.random.default_rng(1))
+    assert 0.85 < same["ratio"] < 1.15 and 0.85 < same["coverage_ratio"] < 1.15
+    collapsed = np.repeat(rng.standard_normal((3, 5)), 200, axis=0) + 0.01 * rng.standard_normal((600, 5))
+    mode_collapse = nearest_neighbour_ratios(reference, query, collapsed, np.random.default_rng(1))
+    assert mode_collapse["coverage_ratio"] > 1.5
+
+
+def test_accuracy_scores_give_overall_balanced_and_per_class_recall():
+    y = np.array([0, 0, 0, 1])
+    scores = accuracy_scores(np.array([0, 0, 1, 1]), y, ("walking", "running"))
+    assert scores["overall"] == pytest.approx(0.75)
+    assert scores["balanced"] == pytest.approx((2 / 3 + 1) / 2)
+    assert scores["per_class"]["walking"]["accuracy"] == pytest.approx(2 / 3)
+
+
+def test_window_features_ignore_phase_and_pca_gives_two_columns():
+    t = np.arange(48) / 26.0
+    base = np.stack([np.sin(2 * np.pi * 2 * t)] * 3, axis=-1)
+    shifted = np.roll(base, 13, axis=0)  # 2 Hz = 13 samples per period: the same window, other phase
+    features = window_features(np.stack([base, shifted]), 26.0)
+    assert features.shape == (2, 24)
+    np.testing.assert_allclose(features[0, :6], features[1, :6], atol=1e-6)
+    assert pca_2d(features, np.random.default_rng(0).standard_normal((10, 24))).shape == (2, 2)
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset(trained_run, tmp_path_factory) -> Path:
+    """A dataset of 30 windows per class (24 samples) from the session's tiny generator."""
+    from synth.config import parse_config
+    from synth.generate import generate_dataset
+
+    out = tmp_path_factory.mktemp("evaluate") / "dataset"
+    config = parse_config({"seed": 5, "generate": {"generator": str(trained_run.generator_dir), "windows_per_class": 30, "csv": False}})
+    generate_dataset(config, out)
+    return out
+
+
+def real_config(window: int = 24, test_groups: list[str] = HELD_OUT) -> dict:
+    """A config naming the shipped ST HAR recordings, three of them held out."""
+    return {"data": {"source": "st_har", "path": "builtin", "window": window, "test_groups": test_groups}}
+
+
+def test_report_holds_every_metric_beside_its_reference(tiny_dataset, write_config, tmp_path):
+    from synth.evaluate import evaluate
+
+    report = evaluate(write_config(real_config()), tiny_dataset, tmp_path / "report", budget=TINY)
+    names = sorted(p.name for p in (tmp_path / "report").iterdir())
+    assert names == ["embedding.png", "examples_running.png", "examples_stationary.png", "examples_walking.png",
+                     "report.json", "report.md", "spectra.png"]
+    saved = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert saved["inputs"]["held_out_recordings"] == sorted(HELD_OUT)
+    for key in ("tstr", "trtr", "trts"):
+        assert 0.0 <= saved[key]["overall"] <= 1.0 and set(saved[key]["per_class"]) == {"stationary", "walking", "running"}
+    assert 0.0 <= saved["discriminative"]["score"] <= 0.5
+    assert "skipped" in saved["st_classifier"]  # 24-sample windows are shorter than the BSD-3 model's 26
+    walking = saved["per_class"]["walking"]
+    assert {"real", "generated", "psd_distance_db", "psd_distance_db_real_reference", "nearest_neighbour"} <= set(walking)
+    assert {"min_g", "max_g", "mean_g", "std_g"} <= set(walking["generated"])
+    assert walking["nearest_neighbour"]["ratio"] > 0
+    markdown = (tmp_path / "report" / "report.md").read_text()
+    assert "| TSTR vs TRTR accuracy (held-out real) |" in markdown and report["tstr_over_trtr"] is not None
+
+
+def rewrite_dataset(source: Path, target: Path, **changes) -> Path:
+    """A copy of a dataset folder's dataset.npz with some arrays replaced."""
+    from synth.generate import DATASET_FILE
+    from synth.npz import load_npz, save_npz
+
+    target.mkdir()
+    save_npz(target / DATASET_FILE, {**load_npz(source / DATASET_FILE), **changes})
+    return target
+
+
+def test_cli_writes_a_report_and_refuses_a_non_empty_folder(tiny_dataset, write_config, run_cli, existing_output):
+    config = write_config(real_config())
+    done = run_cli("evaluate", "--real", config, "--synthetic", tiny_dataset, "--out", "report", "--steps", "5")
+    assert done.returncode == 0, done.stderr
+    assert "TSTR" in done.stdout and (config.parent / "report" / "report.json").is_file()
+    refused = run_cli("evaluate", "--real", config, "--synthetic", tiny_dataset, "--out", existing_output)
+    assert refused.returncode == 2 and "not empty" in refused.stderr
+    assert (existing_output / "keep.txt").read_text() == "keep"
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "synthetic dataset not found"),
+    ("classes", "classes the real data lacks: cycling"),
+    ("rate", "is at 52 Hz but the real data is at 26 Hz"),
+    ("window", "24-sample windows but the real windows have 48"),
+    ("groups", "names recordings with no windows: nope"),
+])
+def test_bad_input_is_one_line_and_exit_2(case, message, tiny_dataset, write_config, run_cli, tmp_path):
+    dataset, raw = tiny_dataset, real_config()
+    if case == "missing":
+        dataset = tmp_path / "no_such_dataset"
+    elif case == "classes":
+        dataset = rewrite_dataset(tiny_dataset, tmp_path / "d", classes=np.array(["stationary", "walking", "cycling"]))
+    elif case == "rate":
+        dataset = rewrite_dataset(tiny_dataset, tmp_path / "d", rate_hz=np.float64(52.0))
+    elif case == "window":
+        raw = real_config(window=48)
+    else:
+        raw = real_config(test_groups=["nope"])
+    done = run_cli("evaluate", "--real", write_config(raw), "--synthetic", dataset, "--out", tmp_path / "report")
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "report").exists()
