@@ -85,6 +85,18 @@ def evaluate(
     typer.echo(f"TSTR {report['tstr']['overall']:.3f} (TRTR {report['trtr']['overall']:.3f}); report written to {out}")
 
 
+@app.command("train-classifier")
+def train_classifier(config: ConfigOption) -> None:
+    """Train an ST-compatible activity classifier (IGN or GMP) and report its held-out accuracy."""
+    from synth.config import load_config
+    from synth.train_classifier import run_classifier_training
+
+    settings = load_config(config)
+    _load_tensorflow()
+    run_dir = run_classifier_training(settings, base_dir=config.parent, verbose=2 if _state["debug"] else 0)
+    typer.echo(f"classifier written to {run_dir}")
+
+
 @data_app.command("fetch")
 def data_fetch(
     name: Annotated[str, typer.Argument(help="Data set to download: pamap2.")],

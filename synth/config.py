@@ -81,6 +81,20 @@ class GenerateConfig(_Strict):
     csv: bool = True
 
 
+class ClassifierConfig(_Strict):
+    """``synth train-classifier``: an ST-compatible activity classifier (IGN or GMP, ST's model zoo).
+
+    The window length comes from the data section; classes are weighted equally in the loss.
+    """
+
+    architecture: Literal["ign", "gmp"] = "ign"
+    epochs: int = Field(30, ge=1, le=10000)
+    batch_size: int = Field(64, ge=1, le=65536)
+    learning_rate: float = Field(1e-3, gt=0.0)
+    dropout: float = Field(0.5, ge=0.0, lt=1.0)
+    run_dir: str = "runs/classifier"
+
+
 class Config(_Strict):
     """A whole configuration file."""
 
@@ -90,6 +104,7 @@ class Config(_Strict):
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
     generate: Optional[GenerateConfig] = None
+    classifier: Optional[ClassifierConfig] = None
 
 
 def load_config(path: str | Path) -> Config:
