@@ -56,14 +56,21 @@ def generate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output dataset directory.")],
     force: Annotated[bool, typer.Option(help="Replace a non-empty output directory.")] = False,
     seed: Annotated[Optional[int], typer.Option(help="Override the config's seed.")] = None,
+    filter: Annotated[Optional[Path], typer.Option("--filter", help="Autoencoder folder whose realism filter drops generated windows (overrides generate.filter).")] = None,
 ) -> None:
     """Generate a synthetic dataset in the sensor profile's units and raw int16 format."""
     from synth.config import load_config
     from synth.generate import generate_dataset
 
     settings = load_config(config)
+    if filter is not None and settings.generate is not None:
+        # absolute, because config paths are read relative to the config file, this one to the shell
+        section = settings.generate.model_copy(update={"filter": str(filter.resolve())})
+        settings = settings.model_copy(update={"generate": section})
     _load_tensorflow()
     card = generate_dataset(settings, out, force=force, seed=seed, base_dir=config.parent)
+    if card["filter"] is not None:
+        typer.echo(f"realism filter dropped {card['filter']['rejected_total']} generated windows")
     typer.echo(f"{card['total_windows']} windows written to {out}")
 
 
@@ -88,13 +95,27 @@ def evaluate(
 @app.command("train-classifier")
 def train_classifier(config: ConfigOption) -> None:
     """Train an ST-compatible activity classifier (IGN or GMP) and report its held-out accuracy."""
-    from synth.config import load_config
     from synth.train_classifier import run_classifier_training
+
+    _train_model(config, run_classifier_training, "classifier")
+
+
+@app.command("train-autoencoder")
+def train_autoencoder(config: ConfigOption) -> None:
+    """Train the realism filter's autoencoder and set its threshold on held-out real recordings."""
+    from synth.realism import run_autoencoder_training
+
+    _train_model(config, run_autoencoder_training, "autoencoder")
+
+
+def _train_model(config: Path, run, what: str) -> None:
+    """Load ``config``, then ``run(settings, base_dir=, verbose=)`` -> output folder, and name the folder."""
+    from synth.config import load_config
 
     settings = load_config(config)
     _load_tensorflow()
-    run_dir = run_classifier_training(settings, base_dir=config.parent, verbose=2 if _state["debug"] else 0)
-    typer.echo(f"classifier written to {run_dir}")
+    folder = run(settings, base_dir=config.parent, verbose=2 if _state["debug"] else 0)
+    typer.echo(f"{what} written to {folder}")
 
 
 @data_app.command("fetch")

@@ -66,7 +66,8 @@ class GenerateConfig(_Strict):
     """What ``synth generate`` makes: counts, profile and output formats.
 
     Either ``windows_per_class`` or ``total`` (split by ``class_ratios``, equal by default).
-    ``classes`` restricts generation to some of the generator's classes.
+    ``classes`` restricts generation to some of the generator's classes. ``filter`` names an
+    autoencoder folder (``synth train-autoencoder``) whose realism filter drops generated windows.
     """
 
     generator: str
@@ -79,6 +80,7 @@ class GenerateConfig(_Strict):
     add_noise: bool = False
     add_offset: bool = False
     csv: bool = True
+    filter: Optional[str] = None
 
 
 class ClassifierConfig(_Strict):
@@ -95,6 +97,22 @@ class ClassifierConfig(_Strict):
     run_dir: str = "runs/classifier"
 
 
+class AutoencoderConfig(_Strict):
+    """``synth train-autoencoder``: the realism filter's window autoencoder.
+
+    The window length comes from the data section; data.test_groups are the held-out recordings
+    on which the threshold mean + k x std of the reconstruction error is set.
+    """
+
+    filters: int = Field(16, ge=1, le=1024)
+    latent: int = Field(32, ge=1, le=4096)
+    epochs: int = Field(60, ge=1, le=10000)
+    batch_size: int = Field(64, ge=1, le=65536)
+    learning_rate: float = Field(1e-3, gt=0.0)
+    k: float = Field(3.0, gt=0.0)
+    run_dir: str = "runs/autoencoder"
+
+
 class Config(_Strict):
     """A whole configuration file."""
 
@@ -105,6 +123,7 @@ class Config(_Strict):
     train: TrainConfig = TrainConfig()
     generate: Optional[GenerateConfig] = None
     classifier: Optional[ClassifierConfig] = None
+    autoencoder: Optional[AutoencoderConfig] = None
 
 
 def load_config(path: str | Path) -> Config:

@@ -9,6 +9,11 @@ The output directory holds:
   window index, sample index, time in s, x/y/z in mg and x/y/z as raw LSB;
 - card.json: what made the data (generator hash, profile, rate, full scale, counts, seed,
   units, transforms, file hashes) and, for software-clipped profiles, the profile's note.
+With ``generate.filter`` (an autoencoder folder, see synth.realism), every generated window is
+scored after the profile and rejected ones are dropped; generation continues in a bounded number
+of rounds until each class has its requested count (a clear error otherwise), so the counts stay
+what was asked; the card's ``filter`` entry records generated / rejected / kept per class, the
+rounds, the autoencoder's sha256 and its threshold (null without a filter).
 The directory is built in a temporary sibling and renamed at the end, so a crash never leaves a
 half-written dataset; the same config and seed give the same bytes.
 """
@@ -44,14 +49,38 @@ def generate_dataset(config: Config, out: Path, force: bool = False, seed: int |
     generator, info = load_generator(_resolve(settings.generator, base_dir))
     profile = load_profile(settings.profile, odr_hz=info.rate_hz)
     labels = class_labels(settings, info)
-    windows_g = sample_windows(generator, labels, info.noise_dim, len(info.classes), seed=seed, batch_size=settings.batch_size)
     rng = np.random.default_rng([seed, 1])  # a stream apart from the generator's noise
-    _, lsb = apply_profile(windows_g, profile, rng, add_noise=settings.add_noise, add_offset=settings.add_offset)
+
+    def make(wanted: np.ndarray, round_index: int) -> tuple[np.ndarray, np.ndarray]:
+        # round 0 is exactly the unfiltered run; later rounds key their noise apart (seed < 2**31)
+        key = seed + (round_index << 32)
+        windows_g = sample_windows(generator, wanted, info.noise_dim, len(info.classes), seed=key, batch_size=settings.batch_size)
+        return apply_profile(windows_g, profile, rng, add_noise=settings.add_noise, add_offset=settings.add_offset)
+
+    filter_card = None
+    if settings.filter is None:
+        _, lsb = make(labels, 0)
+    else:
+        labels, lsb, filter_card = _filtered(make, labels, settings.filter, base_dir, info, profile)
     with build_directory(out, force=force) as staging:
         write_dataset(staging, lsb, labels, info.classes, profile, settings.csv)
-        card = _card(settings, info, profile, labels, seed, staging)
+        card = {**_card(settings, info, profile, labels, seed, staging), "filter": filter_card}
         write_json(staging / CARD_FILE, card)
     return card
+
+
+def _filtered(make, labels: np.ndarray, path: str, base_dir: Path, info, profile):
+    """(labels, lsb, card entry) after the realism filter at ``path`` (see synth.realism.filter_in_rounds)."""
+    from synth.realism import filter_in_rounds, load_realism_filter
+
+    realism = load_realism_filter(_resolve(path, base_dir))
+    realism.check_matches(info.window, profile.odr_hz, profile.full_scale_g)
+    labels, lsb, counts, rounds = filter_in_rounds(make, labels, info.classes, realism)
+    return labels, lsb, {
+        "autoencoder": path, "autoencoder_sha256": realism.sha256, "threshold_g2": realism.threshold,
+        "k": realism.info["k"], "rounds": rounds, "rejected_total": sum(c["rejected"] for c in counts.values()),
+        "per_class": {info.classes[c]: entry for c, entry in counts.items()},
+    }
 
 
 def class_labels(settings: GenerateConfig, info) -> np.ndarray:
