@@ -78,6 +78,18 @@ def build_directory(target: str | Path, force: bool = False) -> Iterator[Path]:
         raise
 
 
+def save_keras(model, path: str | Path) -> None:
+    """Save a Keras model to ``path`` (.keras) so that a crash never leaves a half-written file."""
+    path = Path(path)
+    _make_parent(path)
+    partial = path.with_name(f".partial-{path.name}")  # keeps the .keras suffix Keras requires
+    try:
+        model.save(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def check_directory_target(target: str | Path, force: bool = False) -> None:
     """Raise OutputError now if ``target`` could not be (re)placed by build_directory.
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.atomic import write_json
+from synth.atomic import save_keras, write_json
 from synth.config import AutoencoderConfig, Config, require
 from synth.errors import ConfigError, ModelError
 from synth.runs import hash_arrays, hash_file
@@ -86,7 +86,6 @@ def run_autoencoder_training(config: Config, base_dir: Path = Path("."), verbose
     """Train per ``config`` (sections data and autoencoder, top-level profile); returns the folder."""
     from synth.data.loading import load_windows
     from synth.profiles import load_profile
-    from synth.train_classifier import _save_model  # atomic: a crash leaves no half-written .keras
 
     data_config = require(config.data, "data")
     settings: AutoencoderConfig = require(config.autoencoder, "autoencoder")
@@ -97,7 +96,7 @@ def run_autoencoder_training(config: Config, base_dir: Path = Path("."), verbose
     train_x, held_x = np.clip(train.x, -clip, clip), np.clip(held_out.x, -clip, clip)
     model = _fit(settings, train_x, profile.full_scale_g, config.seed, verbose)
     folder = Path(settings.run_dir)
-    _save_model(model, folder / MODEL_FILE)
+    save_keras(model, folder / MODEL_FILE)
     errors = reconstruction_errors(model, held_x)
     stats = threshold_of(errors, settings.k)
     info = {

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
 
-from synth.atomic import write_json
+from synth.atomic import save_keras, write_json
 from synth.classifiers import canonical_class
 from synth.config import ClassifierConfig, Config, require
 from synth.errors import ConfigError, DataError, ModelError
@@ -45,7 +44,7 @@ def run_classifier_training(config: Config, base_dir: Path = Path("."), verbose:
     train, test = _split(windows, data_config.test_groups)
     model = _fit(settings, train, config.seed, verbose)
     run_dir = Path(settings.run_dir)
-    _save_model(model, run_dir / MODEL_FILE)
+    save_keras(model, run_dir / MODEL_FILE)
     # scored through the saved file, so the figures are those of the model a user will load
     classifier = load_st_classifier(run_dir / MODEL_FILE, train.classes, train.length, preprocess=False)
     held_out = evaluate_classifier(classifier, test)
@@ -121,14 +120,6 @@ def _column_of_classes(model_classes: tuple[str, ...], data_classes: tuple[str, 
     if lacking:
         raise DataError(f"the classifier ({', '.join(model_classes)}) has no class for {', '.join(lacking)}")
     return np.asarray([canonical.index(canonical_class(c)) for c in data_classes])
-
-
-def _save_model(model, path: Path) -> None:
-    """Save the Keras model so that a crash never leaves a half-written file at ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".partial-{path.name}")  # keeps the .keras suffix Keras requires
-    model.save(partial)
-    os.replace(partial, path)
 
 
 def _run_info(config: Config, settings: ClassifierConfig, train: Windows, test: Windows, model, data_hash: str,

@@ -1,7 +1,5 @@
 """CSV captures: the written format, round trips, rates, labels and bad files."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 

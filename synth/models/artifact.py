@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.atomic import write_json
+from synth.atomic import save_keras, write_json
 from synth.errors import ModelError
 from synth.npz import load_npz, save_npz
 from synth.runs import hash_file
@@ -66,7 +66,7 @@ def save_generator(folder: Path, generator, info: GeneratorInfo) -> GeneratorInf
     weights = folder / WEIGHTS
     save_npz(weights, {f"{i:03d}_{w.path.replace('/', '.')}": np.asarray(w.numpy()) for i, w in enumerate(generator.weights)})
     info = GeneratorInfo(**{**asdict(info), "weights_sha256": hash_file(weights)})
-    generator.save(folder / KERAS_FILE)
+    save_keras(generator, folder / KERAS_FILE)
     write_json(folder / METADATA, asdict(info))
     return info
 
