@@ -69,10 +69,13 @@ class CheckpointEvery(keras.callbacks.Callback):
         self.folder, self.every, self.steps_per_epoch = Path(folder), every, steps_per_epoch
 
     def on_epoch_end(self, epoch, logs=None):
-        step = (epoch + 1) * self.steps_per_epoch
-        if step // self.every > (step - self.steps_per_epoch) // self.every or step % self.every == 0:
+        step = self._step()
+        if step // self.every > (step - self.steps_per_epoch) // self.every:  # crossed a multiple of every
             save_checkpoint(self.folder, self.model, step)
 
     def on_train_end(self, logs=None):
-        step = int(self.model.generator_optimizer.iterations.numpy())
-        save_checkpoint(self.folder, self.model, step)
+        save_checkpoint(self.folder, self.model, self._step())
+
+    def _step(self) -> int:
+        """Generator steps done so far: the generator optimizer counts exactly one per train_step."""
+        return int(self.model.generator_optimizer.iterations.numpy())
