@@ -113,6 +113,26 @@ class AutoencoderConfig(_Strict):
     run_dir: str = "runs/autoencoder"
 
 
+class FinetuneConfig(_Strict):
+    """``synth finetune``: continue a trained generator toward a sensor profile's output.
+
+    The data section names the target-domain recordings (seen through each profile), the train
+    section the WGAN-GP optimisation (steps, batch, n_critic, learning rate). ``classifier`` is
+    the frozen judge: "st_bsd3" (ST's example model), a ``synth train-classifier`` folder or an
+    ST model-zoo .h5/.keras file whose output order ``classifier_classes`` gives.
+    """
+
+    generator: str
+    profiles: list[str] = Field(["lsm6dsl_4g"], min_length=1)
+    classifier: str = "st_bsd3"
+    classifier_classes: Optional[list[str]] = None
+    classifier_weight: float = Field(1.0, ge=0.0)
+    critic_warmup_steps: int = Field(500, ge=0)
+    evaluation_critic_steps: int = Field(1000, ge=1)
+    evaluation_windows: int = Field(1000, ge=1)
+    run_dir: str = "runs/finetune"
+
+
 class Config(_Strict):
     """A whole configuration file."""
 
@@ -124,6 +144,7 @@ class Config(_Strict):
     generate: Optional[GenerateConfig] = None
     classifier: Optional[ClassifierConfig] = None
     autoencoder: Optional[AutoencoderConfig] = None
+    finetune: Optional[FinetuneConfig] = None
 
 
 def load_config(path: str | Path) -> Config:

@@ -30,6 +30,39 @@ def plot_real_vs_generated(real: np.ndarray, generated: np.ndarray, title: str, 
         grid[2, col].set_xlabel("time (s)")
     fig.suptitle(title)
     fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_before_after(before: dict, after: dict, classifier: str, title: str, path: Path) -> None:
+    """Two bar charts per class, before vs after: classifier accuracy and critic distance.
+
+    before, after: {class: {"accuracy": fraction, "critic_distance": critic score gap}}.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    classes = list(before)
+    positions = np.arange(len(classes))
+    fig, grid = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, label in ((grid[0], "accuracy", f"{classifier} accuracy on generated"),
+                           (grid[1], "critic_distance", "critic distance (lower is closer)")):
+        ax.bar(positions - 0.2, [before[c][key] for c in classes], 0.4, label="before")
+        ax.bar(positions + 0.2, [after[c][key] for c in classes], 0.4, label="after")
+        ax.set_xticks(positions, classes)
+        ax.set_title(label)
+        ax.legend()
+    grid[0].set_ylim(0, 1)
+    fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    """Write a figure as PNG without a timestamp (same bytes for the same figure)."""
+    import matplotlib.pyplot as plt
+
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
     plt.close(fig)

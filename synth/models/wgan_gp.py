@@ -23,7 +23,10 @@ class ConditionalWGANGP(keras.Model):
     labels (n_critic * B, K)): one element feeds all critic updates of one generator step.
     Generated windows use the labels of the real batch, so the critic compares like with like
     per class. ``generator`` (raw g output) shares every weight with the representation.
+    Subclasses change what is judged by overriding ``generated`` and ``generator_objective``.
     """
+
+    extra_metrics: tuple[str, ...] = ()  # tracker names a subclass's generator_objective adds
 
     def __init__(self, generator, critic, noise_dim: int, n_critic: int = 5, gp_weight: float = 10.0, seed: int = 0):
         super().__init__()
@@ -36,7 +39,7 @@ class ConditionalWGANGP(keras.Model):
         self.n_critic = n_critic
         self.gp_weight = gp_weight
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("critic_loss", "generator_loss", "gradient_penalty", "wasserstein")}
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("critic_loss", "generator_loss", "gradient_penalty", "wasserstein", *self.extra_metrics)}
 
     def compile(self, generator_optimizer, critic_optimizer, **kwargs):
         super().compile(**kwargs)
@@ -56,9 +59,9 @@ class ConditionalWGANGP(keras.Model):
         for i in range(self.n_critic):
             real = reals[i * batch : (i + 1) * batch]
             label = labels[i * batch : (i + 1) * batch]
-            critic_loss, penalty, distance = self._critic_update(real, label)
-        generator_loss = self._generator_update(label)
-        values = {"critic_loss": critic_loss, "generator_loss": generator_loss, "gradient_penalty": penalty, "wasserstein": distance}
+            critic_loss, penalty, distance = self.critic_update(real, label)
+        generator_values = self._generator_update(label)
+        values = {"critic_loss": critic_loss, "gradient_penalty": penalty, "wasserstein": distance, **generator_values}
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
@@ -67,9 +70,18 @@ class ConditionalWGANGP(keras.Model):
         """Latent noise (B, noise_dim) ~ N(0, 1) from the model's seeded stream."""
         return keras.random.normal((batch, self.noise_dim), seed=self.seed_generator)
 
-    def _critic_update(self, real, label):
+    def generated(self, label, training: bool = True):
+        """What the critic judges of freshly generated windows of ``label`` (B, 1 + T, 3)."""
+        return self.representation([self._noise(tf.shape(label)[0]), label], training=training)
+
+    def generator_objective(self, label):
+        """(loss to minimise, {tracker name: value}) of one generator step on classes ``label``."""
+        loss = -tf.reduce_mean(self.critic([self.generated(label), label], training=True))
+        return loss, {"generator_loss": loss}
+
+    def critic_update(self, real, label):
         """One critic step; returns (loss, gradient penalty, critic's Wasserstein estimate)."""
-        fake = self.representation([self._noise(tf.shape(real)[0]), label], training=True)
+        fake = self.generated(label)
         with tf.GradientTape() as tape:
             real_score = self.critic([real, label], training=True)
             fake_score = self.critic([fake, label], training=True)
@@ -92,10 +104,9 @@ class ConditionalWGANGP(keras.Model):
         return tf.reduce_mean(tf.square(norm - 1.0))
 
     def _generator_update(self, label):
-        """One generator step: maximise the critic's score of generated windows of ``label``."""
+        """One generator step on ``generator_objective``; returns its tracked values."""
         with tf.GradientTape() as tape:
-            fake = self.representation([self._noise(tf.shape(label)[0]), label], training=True)
-            loss = -tf.reduce_mean(self.critic([fake, label], training=True))
+            loss, values = self.generator_objective(label)
         grads = tape.gradient(loss, self.generator.trainable_variables)
         self.generator_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
-        return loss
+        return values

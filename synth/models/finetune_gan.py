@@ -1,0 +1,69 @@
+"""The conditional WGAN-GP of fine-tuning: the critic judges what the sensor would output, and a
+frozen classifier asks every generated window to be recognised as its requested class.
+
+Generated windows pass through the sensor profile (synth.models.sensor_tf: clip and
+straight-through quantisation) before the critic or the classifier sees them, and real target
+windows were passed through the same profile in NumPy. Both sides are turned into the critic's
+representation [offset; motion] by the same function (``representation_tf``, the TensorFlow
+twin of zoo.to_representation), so the critic compares like with like.
+
+Generator loss: -mean critic(generated) + classifier_weight x cross-entropy(classifier(generated),
+requested class).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from synth.models.feedback import ClassifierFeedback
+from synth.models.sensor_tf import sensor_output_tf
+from synth.models.wgan_gp import ConditionalWGANGP
+from synth.models.zoo import MIN_SCALE_G, OFFSET_UNIT_G
+from synth.profiles import SensorProfile
+
+
+def representation_tf(x_g: tf.Tensor, label: tf.Tensor, scales_g: np.ndarray) -> tf.Tensor:
+    """Windows (B, T, 3) g and one-hot labels (B, K) -> [offset / OFFSET_UNIT_G; motion / scale] (B, 1 + T, 3)."""
+    offset = tf.reduce_mean(x_g, axis=1, keepdims=True)
+    scale = tf.matmul(label, tf.constant(np.maximum(scales_g, MIN_SCALE_G), tf.float32))[:, None, :]
+    return tf.concat([offset / OFFSET_UNIT_G, (x_g - offset) / scale], axis=1)
+
+
+class FeedbackWGANGP(ConditionalWGANGP):
+    """ConditionalWGANGP judged through a sensor profile, with a frozen classifier's feedback.
+
+    targets: (K,) the classifier's output index for each generator class; scales_g: (K, 3) the
+    generator's per-class motion scales, used for the representation of both sides.
+    """
+
+    extra_metrics = ("classifier_ce",)
+
+    def __init__(self, generator, critic, noise_dim: int, profile: SensorProfile, feedback: ClassifierFeedback,
+                 targets: np.ndarray, scales_g: np.ndarray, classifier_weight: float = 1.0, **kwargs):
+        super().__init__(generator, critic, noise_dim, **kwargs)
+        self.profile, self.feedback = profile, feedback
+        self.targets = tf.constant(targets, tf.int32)
+        self.scales_g = np.asarray(scales_g, np.float32)
+        self.classifier_weight = float(classifier_weight)
+
+    def sensor_windows(self, label, training: bool = True):
+        """Freshly generated windows of ``label`` as the sensor outputs them, (B, T, 3) g."""
+        windows = self.generator([self._noise(tf.shape(label)[0]), label], training=training)
+        return sensor_output_tf(windows, self.profile)
+
+    def generated(self, label, training: bool = True):
+        return representation_tf(self.sensor_windows(label, training), label, self.scales_g)
+
+    def generator_objective(self, label):
+        windows = self.sensor_windows(label)
+        adversarial = -tf.reduce_mean(self.critic([representation_tf(windows, label, self.scales_g), label], training=True))
+        requested = tf.gather(self.targets, tf.argmax(label, axis=-1, output_type=tf.int32))
+        cross_entropy = self.feedback.cross_entropy(windows, requested)
+        loss = adversarial + self.classifier_weight * cross_entropy
+        return loss, {"generator_loss": adversarial, "classifier_ce": cross_entropy}
+
+    def critic_distances(self, real, label):
+        """Per-window critic gap: score(real) - score(generated) (B,), both of classes ``label``."""
+        fake = self.generated(label, training=False)
+        return self.critic([real, label], training=False)[:, 0] - self.critic([fake, label], training=False)[:, 0]
