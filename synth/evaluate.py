@@ -12,6 +12,12 @@ discriminative score (0 is ideal), per-class signal metrics of both sides, the s
 distance of synthetic to held-out real beside that of train-side real to held-out real, and
 nearest-neighbour distances synthetic-to-real beside real-to-real.
 
+Users may add their own ST model-zoo classifiers (``ClassifierSpec``: a .h5 / .keras / full-int8
+.tflite file and its output class order); each is scored like ST's BSD-3 one, on held-out real
+and on synthetic windows, under ``classifiers`` in the report. They must fit the data: 26 Hz,
+input (B, wl, 3, 1) with wl no longer than the windows, a class for every synthetic class;
+otherwise ModelError / DataError / ConfigError (one line) before anything is written.
+
 The report folder (report.json, report.md, PNG plots) is built in a temporary sibling and
 renamed at the end; a non-empty folder is replaced only with ``force``.
 """
@@ -21,19 +27,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
 from synth.atomic import build_directory, check_directory_target, write_json, write_text
-from synth.classifiers import canonical_class
+from synth.classifiers import KerasWindowClassifier, canonical_class
 from synth.config import Config, load_config, require
-from synth.errors import DataError
+from synth.errors import ConfigError, DataError, ModelError
 from synth.evaluate_metrics import (
     CLASSIFIER_DESCRIPTION, Budget, discriminative_score, nearest_neighbour_ratios, standardise, train_test_scores,
     value_range_g, window_features,
 )
 from synth.generate import CARD_FILE, DATASET_FILE, load_dataset
+from synth.preprocessing import RATE_HZ
+from synth.st_classifier import WISDM_CLASS_NAMES
 from synth.windows import Windows, concat
 
 REPORT_JSON = "report.json"
@@ -49,6 +57,9 @@ NOTES = [
     "features, equal-size reference sets); near 1 is healthy, well below 1 suggests copies of training "
     "windows. Coverage ratio: held-out-real-to-synthetic over real-to-real; well above 1 suggests collapsed modes.",
 ]
+USER_CLASSIFIER_NOTE = (
+    "Your classifiers (--classifier) get ST's input: m/s^2 (g x 9.8) after gravity rotation + suppression; "
+    "windows longer than a model's input are cut into non-overlapping crops and the crops' majority vote is the answer.")
 
 
 @dataclass(frozen=True)
@@ -62,18 +73,55 @@ class EvaluationData:
     dropped_real_classes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ClassifierSpec:
+    """A user's ST classifier: its file (.h5, .keras or .tflite) and its output class names, in order."""
+
+    path: Path
+    classes: tuple[str, ...] = WISDM_CLASS_NAMES
+
+
+def classifier_specs(paths: Sequence[Path], class_lists: Sequence[str] = ()) -> list[ClassifierSpec]:
+    """Pair each classifier path with comma-separated class names: one list per path, one for all, or none (WISDM's).
+
+    ConfigError for a count that fits neither, class lists without paths, or an empty or repeated name.
+    """
+    if class_lists and not paths:
+        raise ConfigError("--classifier-classes needs a --classifier")
+    if len(class_lists) not in (0, 1, len(paths)):
+        raise ConfigError(f"{len(class_lists)} --classifier-classes for {len(paths)} --classifier: give one for each or one for all")
+    parsed = [parse_class_names(text) for text in class_lists] or [WISDM_CLASS_NAMES]
+    return [ClassifierSpec(Path(path), parsed[i if len(parsed) > 1 else 0]) for i, path in enumerate(paths)]
+
+
+def parse_class_names(text: str) -> tuple[str, ...]:
+    """'Jogging,Stationary,...' -> ('Jogging', 'Stationary', ...); ConfigError for an empty or repeated name."""
+    names = tuple(name.strip() for name in text.split(","))
+    if not all(names):
+        raise ConfigError(f"--classifier-classes {text!r} has an empty class name (expected e.g. Jogging,Stationary,Stairs,Walking)")
+    canonical = [canonical_class(n) for n in names]
+    if len(set(canonical)) < len(canonical):  # two outputs for one activity (e.g. Jogging,running) are ambiguous
+        raise ConfigError(f"--classifier-classes {text!r} names one activity twice")
+    return names
+
+
 def evaluate(real_config: Path, synthetic: Path, out: Path, force: bool = False, budget: Budget = Budget(),
-             before_models: Callable[[], None] = lambda: None) -> dict:
+             before_models: Callable[[], None] = lambda: None, classifiers: Sequence[ClassifierSpec] = ()) -> dict:
     """Evaluate the dataset folder ``synthetic`` against the real data of ``real_config``; write ``out``.
 
     ``before_models`` runs once the inputs are checked, before any model is loaded (the CLI
-    imports TensorFlow there, so bad input is reported without waiting for it).
+    imports TensorFlow there, so bad input is reported without waiting for it). ``classifiers``
+    are scored beside ST's BSD-3 one; every one is loaded and checked before anything is written.
     """
     check_directory_target(out, force)
     data = load_evaluation_data(Path(real_config), Path(synthetic))
+    if classifiers:
+        check_st_rate(data.synthetic, Path(synthetic))
     before_models()
-    report = build_report(data, budget)
-    report["inputs"].update(real_config=str(real_config), synthetic=str(synthetic))
+    loaded = [load_user_classifier(spec, data.synthetic, Path(synthetic)) for spec in classifiers]
+    report = build_report(data, budget, loaded)
+    report["inputs"].update(real_config=str(real_config), synthetic=str(synthetic),
+                            classifiers=[{"path": str(c.path), "classes": list(c.classes)} for c in classifiers])
     write_report(data, report, out, force)
     return report
 
@@ -158,6 +206,36 @@ def split_held_out(real: Windows, config: Config, source: Path) -> tuple[Windows
     return train, test
 
 
+def check_st_rate(fake: Windows, synthetic: Path) -> None:
+    """DataError unless the windows are at 26 Hz, the only rate ST's classifiers take."""
+    if not np.isclose(fake.rate_hz, RATE_HZ):
+        raise DataError(f"{synthetic} is at {fake.rate_hz:g} Hz but ST's classifiers (--classifier) take {RATE_HZ:g} Hz windows")
+
+
+def load_user_classifier(spec: ClassifierSpec, fake: Windows, synthetic: Path) -> KerasWindowClassifier:
+    """``spec`` loaded as a KerasWindowClassifier; ModelError unless it fits the synthetic windows.
+
+    It fits when its input (wl samples) is no longer than the windows and it has a class for
+    every synthetic class (canonical names: Jogging == running).
+    """
+    from synth.st_classifier import load_window_classifier
+
+    classifier = load_window_classifier(spec.path, spec.classes)
+    if classifier.window > fake.length:
+        raise ModelError(f"{spec.path}: the model takes windows of {classifier.window} samples, "
+                         f"longer than the {fake.length}-sample windows of {synthetic}")
+    lacking = classes_it_lacks(classifier, fake)
+    if lacking:
+        raise ModelError(f"{spec.path} has no class for {', '.join(lacking)} of {synthetic} "
+                         f"(its classes: {', '.join(spec.classes)}; set them with --classifier-classes)")
+    return classifier
+
+
+def classes_it_lacks(classifier: KerasWindowClassifier, fake: Windows) -> list[str]:
+    """The synthetic classes with no output of ``classifier`` (compared by canonical name)."""
+    return [c for c in fake.classes if canonical_class(c) not in classifier.classes]
+
+
 def synthetic_full_scale(folder: Path, default: float) -> float:
     """The dataset card's full scale (g), else ``default`` (the real data's profile)."""
     try:
@@ -166,10 +244,8 @@ def synthetic_full_scale(folder: Path, default: float) -> float:
         return default
 
 
-def build_report(data: EvaluationData, budget: Budget) -> dict:
-    """The report dict (see the module docstring); JSON-able."""
-    from synth.classifiers import BSD3_CLASSES
-
+def build_report(data: EvaluationData, budget: Budget, classifiers: Sequence[KerasWindowClassifier] = ()) -> dict:
+    """The report dict (see the module docstring); JSON-able. ``classifiers``: the user's, loaded."""
     train, test, fake = data.real_train, data.real_test, data.synthetic
     scores = train_test_scores(train, test, fake, budget)
     return {
@@ -178,10 +254,11 @@ def build_report(data: EvaluationData, budget: Budget) -> dict:
                        "batch_size": budget.batch_size, "seed": budget.seed},
         **scores,
         "tstr_over_trtr": _ratio(scores["tstr"]["balanced"], scores["trtr"]["balanced"]),
-        "st_classifier": st_classifier_report(test, fake, BSD3_CLASSES),
+        "st_classifier": st_classifier_report(test, fake),
+        "classifiers": [score_classifier(c, test, fake) for c in classifiers],
         "discriminative": discriminative_score(concat([train, test]), fake, budget),
         "per_class": per_class_report(data, np.random.default_rng([budget.seed, 13])),
-        "notes": NOTES,
+        "notes": NOTES + ([USER_CLASSIFIER_NOTE] if classifiers else []),
     }
 
 
@@ -197,18 +274,27 @@ def describe_inputs(data: EvaluationData) -> dict:
     }
 
 
-def st_classifier_report(real_test: Windows, fake: Windows, st_classes: tuple[str, ...]) -> dict:
-    """ST's BSD-3 classifier on held-out real ("real") and synthetic windows, or why it was skipped."""
+def st_classifier_report(real_test: Windows, fake: Windows) -> dict:
+    """ST's BSD-3 classifier scored by ``score_classifier``, or why it was skipped."""
     from synth.classifiers import StBsd3Classifier
-    from synth.quality import classifier_report
 
     classifier = StBsd3Classifier()
     if fake.length < classifier.window:
         return {"classifier": classifier.name, "skipped": f"windows of {fake.length} samples are shorter than its input ({classifier.window})"}
-    unknown = [c for c in fake.classes if canonical_class(c) not in st_classes]
+    return score_classifier(classifier, real_test, fake)
+
+
+def score_classifier(classifier: KerasWindowClassifier, real_test: Windows, fake: Windows) -> dict:
+    """A window classifier's accuracy, overall and per class, on held-out real ("real") and synthetic windows.
+
+    classifier: has ``name``, ``window`` (samples), canonical ``classes`` and
+    ``predict(x_g, class_names)`` (see synth.classifiers); windows (N, T >= window, 3) in g.
+    """
+    from synth.quality import classifier_report
+
     sets = {"real": (real_test.x, real_test.y), "synthetic": (fake.x, fake.y)}
     report = classifier_report(classifier, sets, fake.classes)
-    return {**report, "classes_it_lacks": unknown}
+    return {**report, "window": classifier.window, "classes_it_lacks": classes_it_lacks(classifier, fake)}
 
 
 def per_class_report(data: EvaluationData, rng: np.random.Generator) -> dict:

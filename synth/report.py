@@ -36,17 +36,29 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
+def _recall(block: dict, name: str) -> str:
+    """One class's accuracy (recall) from a score block ({"per_class": {name: {"accuracy": ...}}})."""
+    return _fmt(block["per_class"].get(name, {}).get("accuracy"))
+
+
+def classifier_row(block: dict) -> list[str]:
+    """[metric, synthetic, real reference] of one ST classifier's overall accuracy (or why it was skipped)."""
+    label = f"ST classifier accuracy ({block['classifier']})"
+    if "skipped" in block:
+        return [label, "skipped: " + block["skipped"], "-"]
+    return [label, _fmt(block["synthetic"]["overall"]), _fmt(block["real"]["overall"]) + " (held-out real)"]
+
+
 def headline_rows(report: dict) -> list[list[str]]:
     """[metric, synthetic, real reference] rows of the overall numbers."""
-    st, disc = report["st_classifier"], report["discriminative"]
-    st_row = (["ST classifier accuracy (st_bsd3)", _fmt(st["synthetic"]["overall"]), _fmt(st["real"]["overall"]) + " (held-out real)"]
-              if "skipped" not in st else ["ST classifier accuracy (st_bsd3)", "skipped: " + st["skipped"], "-"])
+    disc = report["discriminative"]
+    classifier_rows = [classifier_row(block) for block in [report["st_classifier"], *report.get("classifiers", [])]]
     return [
         ["TSTR vs TRTR accuracy (held-out real)", _fmt(report["tstr"]["overall"]), _fmt(report["trtr"]["overall"])],
         ["TSTR vs TRTR balanced accuracy", _fmt(report["tstr"]["balanced"]), _fmt(report["trtr"]["balanced"])],
         ["TSTR / TRTR (balanced)", _fmt(report["tstr_over_trtr"]), "1 (ideal)"],
         ["TRTS accuracy (real-trained, on synthetic)", _fmt(report["trts"]["overall"]), _fmt(report["trtr"]["overall"]) + " (TRTR)"],
-        st_row,
+        *classifier_rows,
         ["discriminative score (abs(accuracy - 0.5))", _fmt(disc["score"]), "0 (ideal)"],
     ]
 
@@ -56,12 +68,27 @@ def per_class_rows(report: dict) -> list[list[str]]:
     st = report["st_classifier"]
     rows = []
     for name in report["inputs"]["classes"]:
-        recall = lambda block: _fmt(block["per_class"].get(name, {}).get("accuracy"))  # noqa: E731
-        st_cells = [recall(st["synthetic"]), recall(st["real"])] if "skipped" not in st else ["-", "-"]
+        st_cells = [_recall(st["synthetic"], name), _recall(st["real"], name)] if "skipped" not in st else ["-", "-"]
         nn = report["per_class"].get(name, {}).get("nearest_neighbour", {})
-        rows.append([name, recall(report["tstr"]), recall(report["trtr"]), recall(report["trts"]), *st_cells,
+        rows.append([name, *(_recall(report[key], name) for key in ("tstr", "trtr", "trts")), *st_cells,
                      _fmt(nn.get("ratio"), 2), _fmt(nn.get("coverage_ratio"), 2)])
     return rows
+
+
+def user_classifier_rows(report: dict) -> list[list[str]]:
+    """[classifier, set, accuracy per class..., overall] of the user's classifiers, synthetic then held-out real."""
+    classes = report["inputs"]["classes"]
+    return [[block["classifier"], label, *(_recall(block[key], name) for name in classes), _fmt(block[key]["overall"])]
+            for block in report.get("classifiers", []) for key, label in (("synthetic", "synthetic"), ("real", "held-out real"))]
+
+
+def user_classifier_section(report: dict) -> list[str]:
+    """The per-class table of the user's classifiers; nothing when none was given."""
+    rows = user_classifier_rows(report)
+    if not rows:
+        return []
+    header = ["classifier", "set", *report["inputs"]["classes"], "overall"]
+    return ["## Your ST classifiers per class", _table(header, rows)]
 
 
 SIGNAL_ROWS = [
@@ -95,6 +122,7 @@ def render_markdown(report: dict) -> str:
         "## Per class",
         _table(["class", "TSTR", "TRTR", "TRTS", "ST on synthetic", "ST on real", "NN ratio", "coverage ratio"],
                per_class_rows(report)),
+        *user_classifier_section(report),
         "## Signal per class",
         *[signal_section(name, block) for name, block in report["per_class"].items()],
         "## Notes",

@@ -8,6 +8,10 @@ layer: load it with ``preprocess=False`` (its run.json records that).
 
 Every mistake (not a model, layers Keras cannot rebuild, a window or class count that does not
 match the model) raises ModelError with one line naming the file and what was expected.
+
+``load_window_classifier`` wraps a loaded model as a ``synth.classifiers.KerasWindowClassifier``,
+so windows longer than the model's input are scored by the same crops + majority vote as ST's
+BSD-3 classifier, and class names are compared by canonical activity (Jogging == running).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from synth.classifiers import KerasWindowClassifier, canonical_class
 from synth.errors import DataError, ModelError
 from synth.preprocessing import RATE_HZ, ST_G_TO_MS2, gravity_rotation_suppression
 
@@ -88,6 +94,20 @@ def load_st_classifier(
     return StClassifier(tuple(classes), model_window, scores, preprocess)
 
 
+def load_window_classifier(path: str | Path, classes: Sequence[str] = WISDM_CLASS_NAMES) -> KerasWindowClassifier:
+    """``load_st_classifier(path, classes)`` as a KerasWindowClassifier named after the file.
+
+    It takes windows (N, T, 3) in g with T >= the model's wl: each is cut into T // wl crops,
+    each crop gets ST's preprocessing (m/s^2, gravity rotation + suppression) and the window's
+    class is the crops' majority vote. Its ``classes`` are the canonical names of ``classes``.
+    """
+    loaded = load_st_classifier(path, classes)
+    # KerasWindowClassifier calls model.predict(x, batch_size=..., verbose=...); the scorer takes x only
+    model = SimpleNamespace(predict=lambda x, **_: loaded.scores(x))
+    canonical = tuple(canonical_class(c) for c in loaded.classes)
+    return KerasWindowClassifier(Path(path).name, model, loaded.window, canonical, loaded.model_input)
+
+
 def _check_input_shape(path: Path, shape: tuple, window: Optional[int]) -> int:
     """The model's window length; ModelError unless its input is (B, wl, 3, 1) with wl == window."""
     shape = tuple(shape)
@@ -105,7 +125,9 @@ def _keras_scorer(path: Path) -> tuple[Scorer, tuple, int]:
     import synth.preprocessing_tf  # noqa: F401  (registers the preprocessing layer for .keras files)
 
     try:
-        model = keras.models.load_model(path, compile=False)
+        with warnings.catch_warnings():  # Keras 3 warns about the input_shape arguments of Keras 2 files
+            warnings.simplefilter("ignore")
+            model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types for corrupt files and unknown layers
         raise ModelError(f"{path}: cannot load it as a Keras model ({_first_line(exc)})") from None
     scores = lambda x: model.predict(x, batch_size=1024, verbose=0)  # noqa: E731

@@ -1,4 +1,5 @@
-"""``synth evaluate``: metric functions on toy arrays, the report of a tiny dataset, bad input."""
+"""``synth evaluate``: metric functions on toy arrays, the report of a tiny dataset, the user's ST
+classifiers (tiny Keras models built here), bad input."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from synth.errors import ConfigError, ModelError
 from synth.evaluate_metrics import (
     Budget, accuracy_scores, discriminative_score, nearest_neighbour_ratios, pca_2d, window_features,
 )
@@ -82,14 +84,64 @@ def real_config(window: int = 24, test_groups: list[str] = HELD_OUT) -> dict:
     return {"data": {"source": "st_har", "path": "builtin", "window": window, "test_groups": test_groups}}
 
 
-def test_report_holds_every_metric_beside_its_reference(tiny_dataset, write_config, tmp_path):
-    from synth.evaluate import evaluate
+def save_st_model(path: Path, input_shape: tuple = (12, 3, 1), favourite: int = 1, extra_layer=None) -> Path:
+    """A tiny Keras model on ST's input that always answers output ``favourite`` of 4, saved to ``path``.
 
-    report = evaluate(write_config(real_config()), tiny_dataset, tmp_path / "report", budget=TINY)
-    names = sorted(p.name for p in (tmp_path / "report").iterdir())
+    Its kernel is zero and its bias favours one output, so every prediction is known in advance;
+    ``extra_layer`` (a layer instance) goes first when given.
+    """
+    import keras
+
+    inputs = keras.Input(input_shape)
+    hidden = extra_layer(inputs) if extra_layer is not None else inputs
+    dense = keras.layers.Dense(4, activation="softmax")
+    outputs = dense(keras.layers.Flatten()(hidden))
+    dense.set_weights([np.zeros((int(np.prod(input_shape)), 4), np.float32), 5.0 * np.eye(4, dtype=np.float32)[favourite]])
+    keras.Model(inputs, outputs).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def st_models(tmp_path_factory) -> dict[str, Path]:
+    """{name: path} of tiny models: good ones (wl 12 .h5, wl 24 .keras) and bad ones."""
+    import keras
+
+    class Unregistered(keras.layers.Layer):  # not registered with Keras, so a saved model cannot be rebuilt
+        def call(self, x):
+            return 2.0 * x
+
+    folder = tmp_path_factory.mktemp("st_models")
+    (folder / "corrupt.h5").write_bytes(b"\x89HDF\r\n\x1a\n but not really")
+    return {
+        "wl12": save_st_model(folder / "wl12.h5"),
+        "wl24": save_st_model(folder / "wl24.keras", (24, 3, 1)),
+        "wl48": save_st_model(folder / "wl48.h5", (48, 3, 1)),
+        "flat": save_st_model(folder / "flat.h5", (24, 3)),
+        "custom": save_st_model(folder / "custom.h5", extra_layer=Unregistered()),
+        "corrupt": folder / "corrupt.h5",
+        "missing": folder / "absent.h5",
+    }
+
+
+@pytest.fixture(scope="module")
+def evaluated(tiny_dataset, st_models, tmp_path_factory) -> tuple[dict, Path]:
+    """(report, report folder) of the tiny dataset, with two user classifiers that always answer output 1:
+    wl12.h5 in WISDM's order (Stationary) and wl24.keras in the order Walking, Running, Stairs, Stationary."""
+    from synth.evaluate import ClassifierSpec, evaluate
+
+    folder = tmp_path_factory.mktemp("evaluated")
+    config = folder / "real.json"
+    config.write_text(json.dumps(real_config()))
+    specs = [ClassifierSpec(st_models["wl12"]), ClassifierSpec(st_models["wl24"], ("Walking", "Running", "Stairs", "Stationary"))]
+    return evaluate(config, tiny_dataset, folder / "report", budget=TINY, classifiers=specs), folder / "report"
+
+
+def test_report_holds_every_metric_beside_its_reference(evaluated):
+    report, folder = evaluated
+    names = sorted(p.name for p in folder.iterdir())
     assert names == ["embedding.png", "examples_running.png", "examples_stationary.png", "examples_walking.png",
                      "report.json", "report.md", "spectra.png"]
-    saved = json.loads((tmp_path / "report" / "report.json").read_text())
+    saved = json.loads((folder / "report.json").read_text())
     assert saved["inputs"]["held_out_recordings"] == sorted(HELD_OUT)
     for key in ("tstr", "trtr", "trts"):
         assert 0.0 <= saved[key]["overall"] <= 1.0 and set(saved[key]["per_class"]) == {"stationary", "walking", "running"}
@@ -99,8 +151,28 @@ def test_report_holds_every_metric_beside_its_reference(tiny_dataset, write_conf
     assert {"real", "generated", "psd_distance_db", "psd_distance_db_real_reference", "nearest_neighbour"} <= set(walking)
     assert {"min_g", "max_g", "mean_g", "std_g"} <= set(walking["generated"])
     assert walking["nearest_neighbour"]["ratio"] > 0
-    markdown = (tmp_path / "report" / "report.md").read_text()
+    markdown = (folder / "report.md").read_text()
     assert "| TSTR vs TRTR accuracy (held-out real) |" in markdown and report["tstr_over_trtr"] is not None
+
+
+def test_user_classifiers_are_scored_per_class_on_real_and_synthetic_in_their_class_order(evaluated):
+    report, folder = evaluated
+    saved = json.loads((folder / "report.json").read_text())
+    wisdm, custom = saved["classifiers"]
+    assert (wisdm["classifier"], wisdm["window"], custom["classifier"], custom["window"]) == ("wl12.h5", 12, "wl24.keras", 24)
+    assert saved["inputs"]["classifiers"][1]["classes"] == ["Walking", "Running", "Stairs", "Stationary"]
+    # output 1 is Stationary in WISDM's order and Running in the second one (running == Jogging by alias)
+    for block, right in ((wisdm, "stationary"), (custom, "running")):
+        for side in ("synthetic", "real"):
+            per_class = block[side]["per_class"]
+            assert {name: v["accuracy"] for name, v in per_class.items()} == {c: float(c == right) for c in per_class}
+            assert per_class["walking"]["predicted"] == {right: per_class["walking"]["windows"]}
+        assert block["synthetic"]["overall"] == pytest.approx(1 / 3)  # 30 synthetic windows per class
+        held_out = saved["inputs"]["windows"]["real_held_out"]
+        assert block["real"]["overall"] == pytest.approx(held_out[right] / sum(held_out.values()))
+    markdown = (folder / "report.md").read_text()
+    assert "| ST classifier accuracy (wl12.h5) | 0.333 |" in markdown
+    assert "## Your ST classifiers per class" in markdown and "| wl24.keras | synthetic | 0.000 | 0.000 | 1.000 | 0.333 |" in markdown
 
 
 def rewrite_dataset(source: Path, target: Path, **changes) -> Path:
@@ -143,6 +215,61 @@ def test_bad_input_is_one_line_and_exit_2(case, message, tiny_dataset, write_con
     else:
         raw = real_config(test_groups=["nope"])
     done = run_cli("evaluate", "--real", write_config(raw), "--synthetic", dataset, "--out", tmp_path / "report")
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "report").exists()
+
+
+def test_classifier_class_lists_pair_one_each_or_one_for_all():
+    from synth.evaluate import ClassifierSpec, classifier_specs
+
+    paths = [Path("a.h5"), Path("b.tflite")]
+    assert classifier_specs(paths) == [ClassifierSpec(p) for p in paths]  # WISDM's order by default
+    assert [s.classes for s in classifier_specs(paths, ["walking, running"])] == [("walking", "running")] * 2
+    assert [s.classes for s in classifier_specs(paths, ["a,b", "c,d"])] == [("a", "b"), ("c", "d")]
+    for paths, lists, message in (([], ["a,b"], "needs a --classifier"), (paths * 2, ["a", "b"], "2 --classifier-classes for 4"),
+                                  (paths, ["a,,b"], "empty class name"), (paths, ["Jogging,running"], "one activity twice")):
+        with pytest.raises(ConfigError, match=message):
+            classifier_specs(paths, lists)
+
+
+@pytest.mark.parametrize("model, classes, fragments", [
+    ("missing", None, ["classifier file not found"]),
+    ("corrupt", None, ["corrupt.h5: cannot load it as a Keras model"]),
+    ("custom", None, ["cannot load it as a Keras model (Unknown layer: 'Unregistered'"]),
+    ("flat", None, ["input shape (None, 24, 3) is not ST's (batch, window, 3, 1)"]),
+    ("wl48", None, ["takes windows of 48 samples, longer than the 24-sample windows"]),
+    ("wl12", ("Walking", "Running", "Stationary"), ["4 outputs but 3 class names"]),
+    ("wl12", ("Jogging", "Stationary", "Stairs", "Cycling"),
+     ["has no class for walking of", "(its classes: Jogging, Stationary, Stairs, Cycling;"]),
+])
+def test_a_classifier_that_does_not_fit_is_refused_before_anything_is_written(
+        model, classes, fragments, st_models, tiny_dataset, write_config, tmp_path):
+    from synth.evaluate import ClassifierSpec, evaluate
+
+    spec = ClassifierSpec(st_models[model], *([classes] if classes else []))
+    with pytest.raises(ModelError) as refused:
+        evaluate(write_config(real_config()), tiny_dataset, tmp_path / "report", budget=TINY, classifiers=[spec])
+    assert all(fragment in str(refused.value) for fragment in fragments), refused.value
+    assert "\n" not in str(refused.value) and not (tmp_path / "report").exists()
+
+
+def data_at_52_hz(tiny_dataset: Path, folder: Path) -> tuple[dict, Path]:
+    """(real config, dataset) both at 52 Hz: a copy of the 4 g profile at 52 Hz and the dataset relabelled."""
+    profile = json.loads((Path(__file__).resolve().parents[1] / "sensor_profiles" / "lsm6dsl_4g.json").read_text())
+    (folder / "lsm6dsl_4g_52hz.json").write_text(json.dumps({**profile, "name": "lsm6dsl_4g_52hz", "odr_hz": 52}))
+    dataset = rewrite_dataset(tiny_dataset, folder / "d52", rate_hz=np.float64(52.0))
+    return {**real_config(), "profile": str(folder / "lsm6dsl_4g_52hz.json")}, dataset
+
+
+@pytest.mark.parametrize("case, message", [
+    ("rate", "is at 52 Hz but ST's classifiers (--classifier) take 26 Hz windows"),
+    ("custom", "cannot load it as a Keras model (Unknown layer: 'Unregistered'"),
+])
+def test_cli_refuses_a_bad_classifier_in_one_line_and_exit_2(case, message, st_models, tiny_dataset, write_config, run_cli, tmp_path):
+    raw, dataset = data_at_52_hz(tiny_dataset, tmp_path) if case == "rate" else (real_config(), tiny_dataset)
+    done = run_cli("evaluate", "--real", write_config(raw), "--synthetic", dataset, "--out", tmp_path / "report",
+                   "--classifier", st_models["wl12" if case == "rate" else case])
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not (tmp_path / "report").exists()
