@@ -82,13 +82,19 @@ def evaluate(
     force: Annotated[bool, typer.Option(help="Replace a non-empty report directory.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the classifiers and splits.")] = 0,
     steps: Annotated[int, typer.Option(min=1, help="Training updates of every classifier.")] = 1500,
+    classifier: Annotated[Optional[list[Path]], typer.Option("--classifier", help="Your ST model-zoo classifier (.h5, .keras or full-int8 .tflite; 26 Hz, input (B, wl, 3, 1) in m/s^2) to score too; repeatable.")] = None,
+    classifier_classes: Annotated[Optional[list[str]], typer.Option("--classifier-classes", help="Comma-separated output class order: one per --classifier or one for all (default Jogging,Stationary,Stairs,Walking).")] = None,
 ) -> None:
-    """Report synthetic data quality (TSTR/TRTR/TRTS, ST classifier, discriminative score, spectra, NN)."""
+    """Report synthetic data quality (TSTR/TRTR/TRTS, ST classifiers, discriminative score, spectra, NN)."""
+    from synth.evaluate import classifier_specs
     from synth.evaluate import evaluate as run_evaluation
     from synth.evaluate_metrics import Budget
 
+    specs = classifier_specs(classifier or [], classifier_classes or [])
     budget = Budget(steps=steps, seed=seed)
-    report = run_evaluation(real, synthetic, out, force=force, budget=budget, before_models=_load_tensorflow)
+    report = run_evaluation(real, synthetic, out, force=force, budget=budget, before_models=_load_tensorflow, classifiers=specs)
+    for block in report["classifiers"]:
+        typer.echo(f"{block['classifier']}: {block['synthetic']['overall']:.3f} on synthetic ({block['real']['overall']:.3f} on held-out real)")
     typer.echo(f"TSTR {report['tstr']['overall']:.3f} (TRTR {report['trtr']['overall']:.3f}); report written to {out}")
 
 
@@ -116,6 +122,23 @@ def _train_model(config: Path, run, what: str) -> None:
     _load_tensorflow()
     folder = run(settings, base_dir=config.parent, verbose=2 if _state["debug"] else 0)
     typer.echo(f"{what} written to {folder}")
+
+
+@app.command()
+def finetune(
+    config: ConfigOption,
+    profile: Annotated[Optional[list[str]], typer.Option("--profile", "-p", help="Sensor profile to fine-tune for (repeatable; default: finetune.profiles).")] = None,
+    force: Annotated[bool, typer.Option(help="Replace non-empty output folders.")] = False,
+) -> None:
+    """Fine-tune a generator to a sensor profile with a frozen activity classifier's feedback."""
+    from synth.config import load_config
+    from synth.finetune import run_finetune
+
+    settings = load_config(config)
+    _load_tensorflow()
+    verbose = 1 if sys.stderr.isatty() else 2
+    for folder in run_finetune(settings, base_dir=config.parent, profiles=profile, force=force, verbose=verbose):
+        typer.echo(f"fine-tuned generator written to {folder}")
 
 
 @data_app.command("fetch")

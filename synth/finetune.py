@@ -122,9 +122,13 @@ def finetune_profile(config: Config, inputs: FinetuneInputs, profile, out: Path,
     real = replace(inputs.real, x=apply_profile(inputs.real.x, profile)[0])
     data_hash = hash_arrays(real.x, real.y, extra=json.dumps(real.classes) + profile.name)
     with build_directory(out, force=force) as staging:
+        log.info("%s: measuring the base generator", profile.name)
         before = measure(config, inputs, profile, real, _load_base(inputs))
+        log.info("%s: critic warm-up, then %d fine-tuning steps", profile.name, config.train.steps)
         generator = train_generator(config, inputs, profile, real, staging / LOSSES_FILE, verbose)
         after = measure(config, inputs, profile, real, generator)
+        log.info("%s: classifier accuracy %.3f -> %.3f, critic distance %.3f -> %.3f", profile.name,
+                 before["accuracy"], after["accuracy"], before["critic_distance"], after["critic_distance"])
         report = _report(config, inputs, profile, data_hash, before, after)
         _save_generator(staging / GENERATOR_DIR, generator, inputs, profile, config, data_hash)
         write_json(staging / REPORT_FILE, report)
