@@ -2,14 +2,18 @@
 
 Usage:
   .venv/bin/python benchmarks/bench_evaluate.py [--generate-config configs/configuration.json] \
-      [--real configs/train_st_har_lsm6dsl_4g.json] [--steps 1500] [--seed 0] [--keep DIR]
+      [--real configs/train_st_har_lsm6dsl_4g.json] [--steps 1500] [--seed 0] [--keep DIR] \
+      [--classifier MODEL ...]
 
 Generates the dataset of ``--generate-config`` (the shipped generator, 1,000 windows per class,
 LSM6DSL +-4 g) into a temporary folder with ``synth.generate.generate_dataset``, evaluates it
 against the real recordings of ``--real`` (its data.test_groups are the held-out ones) and
 prints the headline numbers: TSTR vs TRTR per class and overall, TRTS, the discriminative
 score, ST's classifier on synthetic vs held-out real, and the nearest-neighbour ratios.
-``--keep DIR`` also leaves the report folder there. Goal: a few minutes on 2 cores.
+``--keep DIR`` also leaves the report folder there. ``--classifier`` adds ST model-zoo
+classifiers (WISDM class order); by default the four WISDM models under
+../shared/data/st_model_zoo_wisdm are used when that folder exists (never shipped: they are
+independent judges that saw none of the BSD-3 recordings). Goal: a few minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from synth.config import load_config  # noqa: E402
-from synth.evaluate import evaluate  # noqa: E402
+from synth.classifiers import zoo_model_paths  # noqa: E402
+from synth.evaluate import classifier_specs, evaluate  # noqa: E402
 from synth.evaluate_metrics import Budget  # noqa: E402
 from synth.generate import generate_dataset  # noqa: E402
-from synth.report import headline_rows, per_class_rows  # noqa: E402
+from synth.report import headline_rows, per_class_rows, user_classifier_rows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +51,7 @@ def main() -> None:
         generated = time.perf_counter()
         out = args.keep or Path(tmp) / "report"
         report = evaluate(args.real, Path(tmp) / "dataset", out, force=args.keep is not None,
-                          budget=Budget(steps=args.steps, seed=args.seed))
+                          budget=Budget(steps=args.steps, seed=args.seed), classifiers=classifier_specs(args.classifier))
         evaluated = time.perf_counter()
     print(f"real {args.real} (held-out recordings: {len(report['inputs']['held_out_recordings'])}); "
           f"synthetic from {args.generate_config}")
@@ -54,6 +59,9 @@ def main() -> None:
     print_rows(["metric", "synthetic", "real reference"], headline_rows(report))
     print()
     print_rows(["class", "TSTR", "TRTR", "TRTS", "ST on synth", "ST on real", "NN ratio", "coverage"], per_class_rows(report))
+    if report["classifiers"]:
+        print()
+        print_rows(["classifier", "windows", *report["inputs"]["classes"], "overall"], user_classifier_rows(report))
     print(f"\ngenerate {generated - start:.1f} s, evaluate {evaluated - generated:.1f} s"
           + (f"; report in {args.keep}" if args.keep else ""))
 
@@ -65,6 +73,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=1500, help="training updates of every classifier")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, default=None, help="write the report folder here (replaced if present)")
+    parser.add_argument("--classifier", type=Path, nargs="*", default=zoo_model_paths(),
+                        help="ST model-zoo classifiers (WISDM order) to score too; default: those in ../shared/data")
     return parser.parse_args()
 
 

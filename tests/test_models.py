@@ -38,8 +38,8 @@ def tiny_wgan(critic=None, n_critic: int = 2) -> ConditionalWGANGP:
 def test_output_shapes(window):
     generator, inputs = tiny_generator(window), [tf.zeros((5, NOISE_DIM)), one_hot([0, 1, 2, 0, 1])]
     assert tuple(generator(inputs).shape) == (5, window, 3)
-    representation = representation_model(generator)(inputs)  # what the critic judges: [offset; motion]
-    assert tuple(representation.shape) == (5, 1 + window, 3)
+    representation = representation_model(generator)(inputs)  # what the critic judges: [offset; gravity; motion]
+    assert tuple(representation.shape) == (5, 2 + window, 3)
     assert tuple(tiny_critic(window)([representation, inputs[1]]).shape) == (5, 1)
 
 
@@ -105,7 +105,7 @@ def test_one_train_step_updates_both_networks():
     model = tiny_wgan()
     before = [w.numpy().copy() for w in (*model.generator.weights, *model.critic.weights)]
     rng = np.random.default_rng(0)
-    reals = rng.normal(0, 1, (2 * 8, 1 + 24, 3)).astype(np.float32)  # n_critic batches of representations
+    reals = rng.normal(0, 1, (2 * 8, 2 + 24, 3)).astype(np.float32)  # n_critic batches of representations
     metrics = model.train_step((tf.constant(reals), one_hot(rng.integers(0, N_CLASSES, 16))))
     assert set(metrics) == {"critic_loss", "generator_loss", "gradient_penalty", "wasserstein"}
     n_generator = len(model.generator.weights)

@@ -20,7 +20,7 @@ DISTANCE_BATCH = 1024
 def fit_critic(model, dataset: tf.data.Dataset) -> int:
     """Run ``model.n_critic`` critic updates per element of ``dataset``; returns the elements used.
 
-    Elements are (representations (n_critic * B, 1 + T, 3), one-hot labels (n_critic * B, K)),
+    Elements are (representations (n_critic * B, 2 + T, 3), one-hot labels (n_critic * B, K)),
     as synth.models.training.make_dataset makes them; the generator is not updated.
     """
     n_critic = model.n_critic

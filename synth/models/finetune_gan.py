@@ -4,7 +4,7 @@ frozen classifier asks every generated window to be recognised as its requested 
 Generated windows pass through the sensor profile (synth.models.sensor_tf: clip and
 straight-through quantisation) before the critic or the classifier sees them, and real target
 windows were passed through the same profile in NumPy. Both sides are turned into the critic's
-representation [offset; motion] by the same function (``representation_tf``, the TensorFlow
+representation [offset; gravity; motion] by the same function (``representation_tf``, the TensorFlow
 twin of zoo.to_representation), so the critic compares like with like.
 
 Generator loss: -mean critic(generated) + classifier_weight x cross-entropy(classifier(generated),
@@ -19,15 +19,15 @@ import tensorflow as tf
 from synth.models.feedback import ClassifierFeedback
 from synth.models.sensor_tf import sensor_output_tf
 from synth.models.wgan_gp import ConditionalWGANGP
-from synth.models.zoo import MIN_SCALE_G, OFFSET_UNIT_G
+from synth.models.zoo import MIN_SCALE_G, OFFSET_UNIT_G, GravityRow
 from synth.profiles import SensorProfile
 
 
 def representation_tf(x_g: tf.Tensor, label: tf.Tensor, scales_g: np.ndarray) -> tf.Tensor:
-    """Windows (B, T, 3) g and one-hot labels (B, K) -> [offset / OFFSET_UNIT_G; motion / scale] (B, 1 + T, 3)."""
+    """Windows (B, T, 3) g, one-hot labels (B, K) -> [offset / OFFSET_UNIT_G; gravity row; motion / scale] (B, 2 + T, 3)."""
     offset = tf.reduce_mean(x_g, axis=1, keepdims=True)
     scale = tf.matmul(label, tf.constant(np.maximum(scales_g, MIN_SCALE_G), tf.float32))[:, None, :]
-    return tf.concat([offset / OFFSET_UNIT_G, (x_g - offset) / scale], axis=1)
+    return tf.concat([offset / OFFSET_UNIT_G, GravityRow()(offset), (x_g - offset) / scale], axis=1)
 
 
 class FeedbackWGANGP(ConditionalWGANGP):

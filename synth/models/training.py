@@ -48,7 +48,7 @@ def _adam(train) -> keras.optimizers.Adam:
 
 
 def make_dataset(windows: Windows, scales_g: np.ndarray, element_size: int, seed: int) -> tf.data.Dataset:
-    """Endless stream of (representations (element_size, 1 + T, 3), one-hot labels (element_size, K)).
+    """Endless stream of (representations (element_size, 2 + T, 3), one-hot labels (element_size, K)).
 
     Windows in g become the critic's representation (zoo.to_representation) once, up front.
     Shuffled with a fixed seed and reshuffled every pass, so the element at position k is the

@@ -18,8 +18,8 @@ NORM_EPSILON = 1e-12  # keeps the gradient of sqrt finite when a gradient is exa
 class ConditionalWGANGP(keras.Model):
     """Trains ``generator`` and ``critic`` (see synth.models.zoo) adversarially.
 
-    The critic judges the generator's representation [offset; motion] (zoo.representation_model),
-    not raw g. Each dataset element is (real representations (n_critic * B, 1 + T, 3), one-hot
+    The critic judges the generator's representation [offset; gravity; motion] (zoo.representation_model),
+    not raw g. Each dataset element is (real representations (n_critic * B, 2 + T, 3), one-hot
     labels (n_critic * B, K)): one element feeds all critic updates of one generator step.
     Generated windows use the labels of the real batch, so the critic compares like with like
     per class. ``generator`` (raw g output) shares every weight with the representation.
@@ -71,7 +71,7 @@ class ConditionalWGANGP(keras.Model):
         return keras.random.normal((batch, self.noise_dim), seed=self.seed_generator)
 
     def generated(self, label, training: bool = True):
-        """What the critic judges of freshly generated windows of ``label`` (B, 1 + T, 3)."""
+        """What the critic judges of freshly generated windows of ``label`` (B, 2 + T, 3)."""
         return self.representation([self._noise(tf.shape(label)[0]), label], training=training)
 
     def generator_objective(self, label):

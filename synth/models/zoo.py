@@ -9,8 +9,8 @@ A window is an offset plus motion, as accelerometers see it:
 ``window (g) = full_scale * offset(z, c) + scale(c) * motion(z, c)``. The offset (gravity and
 posture, (B, 1, 3)) is constant over the window; ``scale(c)`` (K, 3) is the real per-class,
 per-axis standard deviation of motion, fixed from the training data. The critic judges the
-*representation* ``[offset; motion]`` ((B, 1 + T, 3), see ``to_representation``; offsets in
-quarter-g units), in which a
+*representation* ``[offset; gravity; motion]`` ((B, 2 + T, 3), see ``to_representation``;
+offsets in quarter-g units, the offset's length minus 1 g in units of GRAVITY_UNIT_G), in which a
 stationary window's 20 mg tremor and a running window's 1 g swings are both of unit size. A
 critic that is 1-Lipschitz on raw g could barely tell 0.02 g of motion from 0.1 g, and the
 generator would make stationary windows several times too busy; here it cannot get away with
@@ -34,7 +34,14 @@ MIN_SCALE_G = 1e-3  # one mg: the floor of a class's motion scale (a perfectly s
 # The critic sees offsets in units of a quarter g, so that a gravity vector 0.1 g too long or
 # short costs as much as a visibly wrong motion (classifiers without gravity removal notice it).
 OFFSET_UNIT_G = 0.25
+# The length of the offset (gravity, in a window that is not accelerating) gets a row of its
+# own in 0.05 g units: a still sensor reads 1 g within a few percent, and a critic that saw the
+# offset only in quarter-g units let the generator make stationary windows with 0.7 g of
+# gravity. Only the x channel carries it; y and z of that row are zero on both sides.
+GRAVITY_UNIT_G = 0.05
+SUMMARY_ROWS = 2  # offset and gravity rows before the motion rows
 TEXTURE_FILTERS = 16
+_NORM_EPSILON = 1e-12  # keeps the gradient of the offset's length finite at zero
 
 
 def build_generator(
@@ -72,12 +79,25 @@ def _motion_branch(h, window: int, units: int):
     return layers.Conv1D(3, 5, padding="same", name="motion")(x)
 
 
+@keras.saving.register_keras_serializable(package="synth")
+class GravityRow(layers.Layer):
+    """Offsets (B, 1, 3) in g -> the gravity row (B, 1, 3): [(|offset| - 1 g) / GRAVITY_UNIT_G, 0, 0]."""
+
+    def call(self, offset_g):
+        from keras import ops
+
+        length = ops.sqrt(ops.sum(ops.square(offset_g), axis=-1, keepdims=True) + _NORM_EPSILON)
+        deviation = (length - 1.0) / GRAVITY_UNIT_G
+        return ops.concatenate([deviation, ops.zeros_like(deviation), ops.zeros_like(deviation)], axis=-1)
+
+
 def representation_model(generator: keras.Model) -> keras.Model:
-    """G's representation [offset; motion] (B, 1 + T, 3), sharing the generator's weights."""
-    offset = layers.Rescaling(1.0 / OFFSET_UNIT_G)(generator.get_layer("offset_g").output)
+    """G's representation [offset; gravity; motion] (B, 2 + T, 3), sharing the generator's weights."""
+    offset_g = generator.get_layer("offset_g").output
+    offset = layers.Rescaling(1.0 / OFFSET_UNIT_G)(offset_g)
     motion = generator.get_layer("motion").output
-    both = layers.Concatenate(axis=1, name="representation")([offset, motion])
-    return keras.Model(generator.inputs, both, name="generator_representation")
+    rows = layers.Concatenate(axis=1, name="representation")([offset, GravityRow()(offset_g), motion])
+    return keras.Model(generator.inputs, rows, name="generator_representation")
 
 
 def set_class_scales(generator: keras.Model, scales_g: np.ndarray) -> None:
@@ -97,25 +117,27 @@ def class_scales(x_g: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def to_representation(x_g: np.ndarray, y: np.ndarray, scales_g: np.ndarray) -> np.ndarray:
-    """Real windows (N, T, 3) in g -> [offset / OFFSET_UNIT_G; (x - offset) / scale(y)] (N, 1 + T, 3)."""
+    """Real windows (N, T, 3) in g -> [offset / OFFSET_UNIT_G; gravity row; (x - offset) / scale(y)] (N, 2 + T, 3)."""
     offset = x_g.mean(axis=1, keepdims=True)
+    gravity = np.zeros_like(offset)
+    gravity[..., 0] = (np.sqrt(np.sum(offset**2, axis=-1) + _NORM_EPSILON) - 1.0) / GRAVITY_UNIT_G
     motion = (x_g - offset) / np.maximum(scales_g, MIN_SCALE_G)[y][:, None, :]
-    return np.concatenate([offset / OFFSET_UNIT_G, motion], axis=1).astype(np.float32)
+    return np.concatenate([offset / OFFSET_UNIT_G, gravity, motion], axis=1).astype(np.float32)
 
 
 def build_critic(window: int, n_classes: int, filters: int = 32) -> keras.Model:
-    """D([representation (B, 1 + window, 3), one-hot class (B, n_classes)]) -> score (B, 1).
+    """D([representation (B, SUMMARY_ROWS + window, 3), one-hot class (B, n_classes)]) -> score (B, 1).
 
     Convolutions read the motion rows (with the class tiled over time as extra channels), a
-    dense layer reads the offset row. A projection critic (Miyato & Koyama 2018): score =
+    dense layer reads the offset and gravity rows. A projection critic (Miyato & Koyama 2018): score =
     w.h + <embed(c), h>. No normalisation layers: the gradient penalty is per sample and batch
     statistics would couple the samples.
     """
     _check_window(window)
-    rep = keras.Input((1 + window, 3), name="representation")
+    rep = keras.Input((SUMMARY_ROWS + window, 3), name="representation")
     label = keras.Input((n_classes,), name="label")
     offset = layers.Flatten()(layers.Cropping1D((0, window))(rep))
-    x = layers.Concatenate()([layers.Cropping1D((1, 0))(rep), layers.RepeatVector(window)(label)])
+    x = layers.Concatenate()([layers.Cropping1D((SUMMARY_ROWS, 0))(rep), layers.RepeatVector(window)(label)])
     for i, width in enumerate((filters, filters * 2, filters * 2)):
         x = layers.Conv1D(width, 5, strides=2 if i < 2 else 1, padding="same", name=f"critic_conv{i}")(x)
         x = layers.LeakyReLU(0.2)(x)
