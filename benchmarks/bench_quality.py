@@ -25,6 +25,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -88,10 +89,16 @@ def generate_like(generator, info, real: Windows, n: int | None, seed: int) -> t
     y_real = np.concatenate([np.full(k, r, np.int64) for r, _, k in labels])
     y_gen = np.concatenate([np.full(k, g, np.int64) for _, g, k in labels])
     x = sample_windows(generator, y_gen, info.noise_dim, len(info.classes), seed=seed)
-    x_profiled, _ = apply_profile(x, load_profile(info.profile or "lsm6dsl_4g", odr_hz=info.rate_hz))
+    profile = profile_of(info)
+    x_profiled, _ = apply_profile(x, profile)
     summary = {"classes": list(info.classes), "window": info.window, "rate_hz": info.rate_hz,
-               "profile": info.profile, "full_scale_g": info.full_scale_g, "weights_sha256": info.weights_sha256}
+               "profile": profile.name, "full_scale_g": profile.full_scale_g, "weights_sha256": info.weights_sha256}
     return x_profiled, y_real, summary
+
+
+def profile_of(info):
+    """The sensor profile a generator was made or fine-tuned for (lsm6dsl_4g when it names none)."""
+    return load_profile(info.profile or "lsm6dsl_4g", odr_hz=info.rate_hz)
 
 
 def classifiers(shared: Path, seed: int) -> tuple[list, list[str]]:
@@ -165,7 +172,8 @@ def main() -> None:
     args = _parse()
     start = time.perf_counter()
     generator, generator_info = load_generator(args.generator)
-    real = held_out_real(args.config, generator_info.rate_hz)
+    real = held_out_real(args.config, generator_info.rate_hz).to_units("g")
+    real = replace(real, x=apply_profile(real.x, profile_of(generator_info))[0])  # real seen by the same sensor
     x_gen, y_gen, info = generate_like(generator, generator_info, real, args.n, args.seed)
     metrics = compare_per_class((real.x, real.y), (x_gen, y_gen), real.classes, real.rate_hz, info["full_scale_g"])
     found, skipped = classifiers(args.shared_data, args.seed)
