@@ -173,6 +173,16 @@ def _load_tensorflow() -> None:
         os.close(saved)
 
 
+def _register(module: str) -> None:
+    """Add the commands of a command module: it defines ``register(app, load_tensorflow)``."""
+    import importlib
+
+    importlib.import_module(module).register(app, _load_tensorflow)
+
+
+# command modules of the later stages (one line each)
+
+
 def main() -> None:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
     try:
