@@ -1,0 +1,42 @@
+"""``synth export``: full-int8 TFLite for STM32 (tflite-micro) or a Raspberry Pi bundle (LiteRT)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def register(app: typer.Typer, load_tensorflow) -> None:
+    """Add ``synth export`` to ``app``; ``load_tensorflow`` imports TensorFlow quietly."""
+
+    @app.command("export")
+    def export(
+        model: Annotated[str, typer.Option(help="Model kind: generator, classifier or autoencoder.")],
+        target: Annotated[str, typer.Option(help="stm32 (tflite-micro) or pi (adds a LiteRT runner).")],
+        source: Annotated[Path, typer.Option(help="Generator folder, classifier run folder (or ST's BSD-3 .h5), autoencoder folder.")],
+        out: Annotated[Path, typer.Option(help="Output folder (written atomically).")],
+        config: Annotated[Optional[Path], typer.Option(help="Config whose data section gives the real windows for calibration.")] = None,
+        force: Annotated[bool, typer.Option(help="Replace a non-empty output folder.")] = False,
+        seed: Annotated[int, typer.Option(help="Seed of the representative subset and the generator's noise.")] = 0,
+    ) -> None:
+        """Quantise to full int8, audit the ops against tflite-micro, verify on tflite-micro and LiteRT, write a manifest."""
+        from synth.export.bundle import export_model
+
+        load_tensorflow()
+        with warnings.catch_warnings():  # converter and Keras deprecation notices are not for users
+            warnings.simplefilter("ignore")
+            manifest = export_model(model, source, target, out, config=config, force=force, seed=seed)
+        typer.echo(_summary(manifest, out))
+
+
+def _summary(manifest: dict, out: Path) -> str:
+    """Two lines: what was written, and its size, arena and verified error."""
+    check = manifest["verification"]
+    figure = (f"accuracy drop {check['accuracy_drop_points']:.2f} points" if "accuracy_drop_points" in check else
+              f"max error {check['tflite_micro_vs_float']['max_abs']:.4g} {check['output_units']}")
+    return (f"{manifest['kind']} exported for {manifest['target']} to {out}\n"
+            f"{manifest['model_bytes']} bytes, arena {manifest['arena_bytes']} bytes, ops {', '.join(manifest['ops'])}; "
+            f"int8 vs float on {check['samples']} samples: {figure}")
