@@ -84,7 +84,7 @@ def _send(o: StreamOptions, holder: list, echo, load_tensorflow) -> StreamSummar
     summary = StreamSummary("sent", rate)
     holder.append(summary)
     try:
-        send(link, SampleFeed(source.chunks()), encoder, pacer, summary, _limit(o, rate))
+        send(link, SampleFeed(source.chunks()), encoder, pacer, summary, _limit(o, rate, source.total))
     finally:
         link.close()
     return summary
@@ -135,8 +135,7 @@ def _budget(o: StreamOptions, rate: float, bytes_per_sample: float, echo) -> Non
         echo(f"warning: {warning}")
 
 
-def _limit(o: StreamOptions, rate: float) -> Optional[int]:
-    """Samples to send: --samples, or --seconds x rate, or None (until the input ends or Ctrl-C)."""
-    if o.samples is not None:
-        return o.samples
-    return None if o.seconds is None else round(o.seconds * rate)
+def _limit(o: StreamOptions, rate: float, total: Optional[int]) -> Optional[int]:
+    """Samples to send: --samples, or --seconds x rate, at most the input's ``total``; None: until Ctrl-C."""
+    wanted = o.samples if o.samples is not None else (None if o.seconds is None else round(o.seconds * rate))
+    return total if wanted is None else wanted if total is None else min(wanted, total)
