@@ -23,8 +23,9 @@ def register(app: typer.Typer, load_tensorflow) -> None:
         seed: Annotated[int, typer.Option(help="Seed of the representative subset and the generator's noise.")] = 0,
     ) -> None:
         """Quantise to full int8, audit the ops against tflite-micro, verify on tflite-micro and LiteRT, write a manifest."""
-        from synth.export.bundle import export_model
+        from synth.export.bundle import check_request, export_model
 
+        check_request(model, source, target, out, force)  # one-line errors before the slow TensorFlow import
         load_tensorflow()
         with warnings.catch_warnings():  # converter and Keras deprecation notices are not for users
             warnings.simplefilter("ignore")

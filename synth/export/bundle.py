@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from synth.atomic import build_directory, check_directory_target, write_bytes, write_json
-from synth.errors import ConfigError
+from synth.errors import ConfigError, ModelError
 
 TARGETS = ("stm32", "pi")
 MODEL_FILE = "model.tflite"
@@ -32,9 +32,7 @@ def export_model(kind: str, source: str | Path, target: str, out: str | Path, co
     from synth.export.quantize import load_export_source, quantize_to_int8
     from synth.export.verify import verify
 
-    if target not in TARGETS:
-        raise ConfigError(f"unknown target {target!r} (allowed: {', '.join(TARGETS)})")
-    check_directory_target(out, force)
+    check_request(kind, source, target, out, force)
     loaded = load_export_source(kind, source, config, seed=seed)
     tflite = quantize_to_int8(loaded.model, loaded.samples, seed=seed)
     info = read_model(tflite)
@@ -46,3 +44,16 @@ def export_model(kind: str, source: str | Path, target: str, out: str | Path, co
         if target == "pi":
             write_bytes(folder / RUNNER_FILE, RUNNER_SOURCE.read_bytes())
     return manifest
+
+
+def check_request(kind: str, source: str | Path, target: str, out: str | Path, force: bool = False) -> None:
+    """Refuse an unknown kind or target, a missing source or an unusable ``out`` (cheap: before TensorFlow loads)."""
+    from synth.export.sources import KINDS
+
+    if kind not in KINDS:
+        raise ModelError(f"unknown model kind {kind!r} (allowed: {', '.join(KINDS)})")
+    if target not in TARGETS:
+        raise ConfigError(f"unknown target {target!r} (allowed: {', '.join(TARGETS)})")
+    if not Path(source).exists():
+        raise ModelError(f"{kind} not found: {source}")
+    check_directory_target(out, force)
