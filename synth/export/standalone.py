@@ -30,9 +30,14 @@ def check_identifier(name: str) -> str:
     """A C identifier usable as a file and symbol prefix; ConfigError naming the clash otherwise."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", name):
         raise ConfigError(f"--name {name!r} is not a C identifier (letters, digits, underscore; not starting with a digit)")
-    if name in C_KEYWORDS or name.startswith("synth_kernels") or name.startswith("__"):
+    if name in C_KEYWORDS or name in _kernel_symbols() or name.startswith("__"):
         raise ConfigError(f"--name {name!r} clashes with a C keyword or a name the generated code uses")
     return name
+
+
+def _kernel_symbols() -> set[str]:
+    """Every identifier synth_kernels.h declares: a model named like one would not link."""
+    return set(re.findall(r"\bsynth_\w+", (TEMPLATES / "standalone" / "synth_kernels.h").read_text())) | {"synth_kernels"}
 
 
 def environment() -> jinja2.Environment:

@@ -1,0 +1,74 @@
+"""``synth export-c``: write a .tflite model as C for firmware, with the TFLM glue or the standalone runtime.
+
+Both runtimes get ``NAME_config.h`` (shapes, quantisation, labels, sensor constants, arena size).
+``tflm`` adds the model as a C array and TensorFlow Lite Micro glue; ``standalone`` adds
+self-contained C99 inference (no TFLM, no malloc) whose outputs equal tflite-micro's bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from synth.atomic import build_directory
+from synth.errors import ConfigError, ModelError
+from synth.export.c_array import config_header, data_files, tflm_files
+from synth.export.c_tflite import read_graph
+from synth.export.standalone import check_identifier, generate_standalone
+from synth.export.standalone_plan import plan_memory
+
+RUNTIMES = ("tflm", "standalone")
+
+
+def export_c(tflite_path: str | Path, out: str | Path, runtime: str = "tflm", name: str = "synth_model",
+             manifest_path: str | Path | None = None, force: bool = False) -> dict:
+    """Write the C files into ``out`` (atomically); returns {"files", "ops", "arena_bytes", "runtime"}."""
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"unknown runtime {runtime!r} (allowed: {', '.join(RUNTIMES)})")
+    check_identifier(name)
+    tflite = _read_model(Path(tflite_path))
+    manifest = read_manifest(manifest_path)
+    graph = read_graph(tflite)
+    source = Path(tflite_path).name
+    if runtime == "standalone":
+        files = generate_standalone(tflite, name, source)
+        arena = (plan_memory(graph).arena_bytes, "the standalone runtime's static arena")
+    else:
+        arena = _tflm_arena(tflite, manifest)
+        files = {**data_files(tflite, name, source), **tflm_files(graph, name, source, arena)}
+    files[f"{name}_config.h"] = config_header(graph, name, source, manifest, arena)
+    with build_directory(out, force) as staging:
+        for file_name, text in sorted(files.items()):
+            (staging / file_name).write_text(text)
+    return {"files": sorted(files), "ops": graph.ops_used(), "arena_bytes": arena[0], "runtime": runtime}
+
+
+def _read_model(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read the model {path}: {exc.strerror}") from None
+
+
+def read_manifest(path: str | Path | None) -> dict:
+    """The export manifest as a dict ({} without one); ConfigError when unreadable or not a JSON object."""
+    if path is None:
+        return {}
+    try:
+        value = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read the manifest {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"the manifest {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"the manifest {path} must hold a JSON object")
+    return value
+
+
+def _tflm_arena(tflite: bytes, manifest: dict) -> tuple[int, str]:
+    """The tflite-micro arena: the manifest's figure, else measured now with tflite-micro."""
+    if isinstance(manifest.get("arena_bytes"), int) and manifest["arena_bytes"] > 0:
+        return manifest["arena_bytes"], "the export manifest (measured with tflite-micro)"
+    from synth.export.arena import probe_arena
+
+    return probe_arena(tflite), "measured with tflite-micro by synth export-c"
