@@ -52,7 +52,8 @@ def register(app: typer.Typer, load_tensorflow: Callable[[], None]) -> None:
             if holder:
                 holder[0].stopped_by = "Ctrl-C"
                 _print(holder[0])
-            raise typer.Exit(INTERRUPTED) from None
+            # exit here: the CLI's generic Ctrl-C note is about resuming training, not streams
+            raise SystemExit(INTERRUPTED) from None
         _print(summary)
         if summary.stopped_by.startswith("disconnect"):
             raise typer.Exit(DISCONNECTED)

@@ -26,10 +26,10 @@ def encode_lines(lsb: np.ndarray, units: str, sensitivity_mg_per_lsb: float) -> 
     if units == "lsb":
         return "".join("%d,%d,%d\n" % tuple(row) for row in rows).encode("ascii")
     mg = np.round(np.asarray(lsb, np.float64) * sensitivity_mg_per_lsb, 3).tolist()
-    return "".join(",".join(map(_number, row)) + "\n" for row in mg).encode("ascii")
+    return "".join(",".join(map(mg_text, row)) + "\n" for row in mg).encode("ascii")
 
 
-def _number(value: float) -> str:
+def mg_text(value: float) -> str:
     """``value`` with at most 3 decimals and no trailing zeros ("1036.294", "-12.2", "0")."""
     text = "%.3f" % value
     text = text.rstrip("0").rstrip(".")
@@ -38,7 +38,7 @@ def _number(value: float) -> str:
 
 def max_line_bytes(min_lsb: int, units: str, sensitivity_mg_per_lsb: float) -> int:
     """The longest line a sample of a profile can make (for the link budget): bytes incl. newline."""
-    field_text = str(min_lsb) if units == "lsb" else _number(min_lsb * sensitivity_mg_per_lsb - 0.001)
+    field_text = str(min_lsb) if units == "lsb" else mg_text(min_lsb * sensitivity_mg_per_lsb - 0.001)
     return 3 * len(field_text) + 3
 
 

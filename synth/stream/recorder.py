@@ -19,6 +19,7 @@ import numpy as np
 
 from synth.errors import OutputError
 from synth.npz import save_npz
+from synth.stream.csv_format import mg_text
 
 FSYNC_EVERY_S = 1.0
 
@@ -49,7 +50,8 @@ class CaptureRecorder:
             return
         times = (self._count + np.arange(len(lsb))) / self.rate_hz
         mg = np.asarray(lsb, np.float64) * self.sensitivity
-        text = "".join("%.6f,%.6g,%.6g,%.6g\n" % (t, x, y, z) for t, (x, y, z) in zip(times.tolist(), mg.tolist()))
+        # mg to 3 decimals: exact for the LSM6DSL's sensitivities (0.061 .. 0.488 mg/LSB)
+        text = "".join("%.6f,%s\n" % (t, ",".join(map(mg_text, row))) for t, row in zip(times.tolist(), mg.tolist()))
         self._write(text.encode("ascii"))
         self._parts.append(np.array(lsb, np.int16))
         self._count += len(lsb)

@@ -87,6 +87,8 @@ def _send(o: StreamOptions, holder: list, echo, load_tensorflow) -> StreamSummar
         send(link, SampleFeed(source.chunks()), encoder, pacer, summary, _limit(o, rate, source.total))
     finally:
         link.close()
+    if summary.samples == source.total:
+        summary.stopped_by = "end of input"
     return summary
 
 
