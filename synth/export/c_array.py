@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from synth.export.c_tflite import Graph, read_graph
+from synth.export.c_tflite import Graph
 from synth.export.standalone import environment
 from synth.export.standalone_ops import UnsupportedOpError
 

@@ -7,7 +7,7 @@ the flatbuffer schema that ships with ai_edge_litert (pure Python, no TensorFlow
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -52,7 +52,6 @@ class Operator:
     inputs: list[int]
     outputs: list[int]
     options: object = None
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -22,7 +22,7 @@ KERNEL_FILES = ("synth_kernels.h", "synth_kernels.c")
 C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if inline int long "
     "register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while "
-    "main arena input output memcpy".split()
+    "main arena input output memcpy interpreter tensor_arena resolver model tflite".split()
 )
 
 
