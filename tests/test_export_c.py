@@ -134,7 +134,7 @@ def test_tflm_files_compile_as_c_and_cxx_and_register_exactly_the_used_ops(tflit
     result = export_c(tflite_models["st_bsd3"], out, runtime="tflm", name="har", manifest_path=manifest)
     config = (out / "har_config.h").read_text()
     assert '#define HAR_LABELS { "stationary", "walking", "running" }' in config
-    assert "#define HAR_ARENA_SIZE 4096" in config and "#define HAR_FULL_SCALE_G 4.0" in config
+    assert "#define HAR_ARENA_SIZE 4096" in config and "#define HAR_PROFILE_FULL_SCALE_G 4.0" in config and "#define HAR_RATE_HZ 26.0" in config
     glue = (out / "har_tflm.cc").read_text()
     assert f"MicroMutableOpResolver<{len(result['ops'])}>" in glue
     assert glue.count("resolver.Add") == len(result["ops"]) == len(set(result["ops"]))

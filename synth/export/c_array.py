@@ -77,11 +77,10 @@ def _c_string(text: str) -> str:
 
 
 def _sensor_constants(manifest: dict) -> list[tuple[str, str]]:
-    """Numeric and text sensor-profile values of the manifest as (MACRO_SUFFIX, C literal)."""
+    """The manifest's sensor-profile values as (PROFILE_KEY, C literal), and its RATE_HZ."""
     profile = manifest.get("profile")
-    items = dict(profile) if isinstance(profile, dict) else ({"profile": profile} if profile else {})
-    if manifest.get("rate_hz") is not None:
-        items.setdefault("rate_hz", manifest["rate_hz"])
+    items = {f"profile_{k}": v for k, v in profile.items()} if isinstance(profile, dict) else {"profile": profile}
+    items["rate_hz"] = manifest.get("rate_hz")
     constants = []
     for key, value in sorted(items.items()):
         macro = re.sub(r"[^A-Za-z0-9]", "_", str(key)).upper()
@@ -92,4 +91,3 @@ def _sensor_constants(manifest: dict) -> list[tuple[str, str]]:
         elif isinstance(value, str):
             constants.append((macro, f'"{_c_string(value)}"'))
     return constants
-
