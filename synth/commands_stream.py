@@ -47,7 +47,7 @@ def register(app: typer.Typer, load_tensorflow: Callable[[], None]) -> None:
                                 samples, input, speed, record, classifier, autoencoder, strict, seed)
         holder: list = []
         try:
-            summary = run_stream(options, holder, lambda line: typer.echo(line, err=True), load_tensorflow)
+            summary = run_stream(options, holder, lambda line: typer.echo(line, err=True), load_tensorflow, typer.echo)
         except KeyboardInterrupt:
             if holder:
                 holder[0].stopped_by = "Ctrl-C"

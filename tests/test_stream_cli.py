@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from synth.data.csv_capture import load_captures, read_capture, write_capture
+from synth.errors import DataError
 from synth.npz import load_npz, save_npz
+from synth.stream.sources import file_source
 
 GENERATOR = Path(__file__).resolve().parents[1] / "synth" / "assets" / "generators" / "st_har_lsm6dsl_4g"
 SENSITIVITY = 0.122  # lsm6dsl_4g
@@ -93,6 +95,35 @@ def test_file_to_live_through_ptys_records_a_loadable_capture(tmp_path, socat_pa
     np.testing.assert_allclose(read_capture(out).samples_mg, lsb * SENSITIVITY, atol=1e-3)
     windows = load_captures(out, rate_hz=26, window=26, unlabelled_class="live")
     assert windows.x.shape == (10, 26, 3)
+
+
+def test_dataset_folder_replays_the_chosen_class(tmp_path):
+    lsb = np.arange(4 * 5 * 3, dtype=np.int16).reshape(4, 5, 3)
+    save_npz(tmp_path / "dataset.npz", {"lsb": lsb, "y": np.array([0, 1, 0, 1]), "classes": np.array(["still", "walk"]),
+                                        "rate_hz": np.float64(26), "sensitivity_mg_per_lsb": np.float64(SENSITIVITY)})
+    source = file_source(tmp_path, "lsm6dsl_4g", ["walk"])
+    np.testing.assert_array_equal(np.concatenate(list(source.chunks())), lsb[[1, 3]].reshape(-1, 3))
+    assert (source.total, source.rate_hz) == (10, 26.0)
+    with pytest.raises(DataError, match="class 'run' is not in"):
+        file_source(tmp_path, "lsm6dsl_4g", ["run"])
+    with pytest.raises(DataError, match="not found"):
+        file_source(tmp_path / "missing", "lsm6dsl_4g", [])
+
+
+def test_a_killed_receiver_leaves_a_loadable_recording(tmp_path, socat_pair):
+    path, lsb = capture_file(tmp_path, count=2600)
+    out = tmp_path / "killed.csv"
+    receiver = stream_process(tmp_path, "--port", socat_pair[1], "--source", "live", "--format", "csv", "--record", out)
+    wait_for_line(receiver, "receiving")
+    sender = stream_process(tmp_path, "--port", socat_pair[0], "--source", "file", "--input", path, "--speed", "20")
+    time.sleep(2.5)
+    receiver.kill()  # SIGKILL: no clean-up runs
+    receiver.communicate(timeout=30)
+    sender.kill()
+    sender.communicate(timeout=30)
+    capture = read_capture(out)
+    assert 0 < len(capture.samples_mg) < len(lsb)
+    np.testing.assert_allclose(capture.samples_mg, lsb[: len(capture.samples_mg)] * SENSITIVITY, atol=1e-3)
 
 
 def test_ctrl_c_ends_live_with_a_summary(tmp_path, socat_pair):

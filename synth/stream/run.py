@@ -57,11 +57,14 @@ def check_options(o: StreamOptions) -> None:
 
 
 def run_stream(o: StreamOptions, summary_holder: list, echo: Callable[[str], None],
-               load_tensorflow: Callable[[], None]) -> StreamSummary:
-    """Run the stream; the summary is placed in ``summary_holder`` as soon as it exists (for Ctrl-C)."""
+               load_tensorflow: Callable[[], None], show: Callable[[str], None] = print) -> StreamSummary:
+    """Run the stream; the summary is placed in ``summary_holder`` as soon as it exists (for Ctrl-C).
+
+    ``echo`` takes progress and warning lines, ``show`` the per-window results of --source live.
+    """
     check_options(o)
     if o.source == "live":
-        return _receive(o, summary_holder, echo, load_tensorflow)
+        return _receive(o, summary_holder, echo, load_tensorflow, show)
     return _send(o, summary_holder, echo, load_tensorflow)
 
 
@@ -92,7 +95,7 @@ def _send(o: StreamOptions, holder: list, echo, load_tensorflow) -> StreamSummar
     return summary
 
 
-def _receive(o: StreamOptions, holder: list, echo, load_tensorflow) -> StreamSummary:
+def _receive(o: StreamOptions, holder: list, echo, load_tensorflow, show) -> StreamSummary:
     """Receive from the board: decode, record, check windows, reconnect; for the requested time or samples."""
     from synth.profiles import load_profile
     from synth.stream.live import receive
@@ -104,7 +107,7 @@ def _receive(o: StreamOptions, holder: list, echo, load_tensorflow) -> StreamSum
     _budget(o, rate, Encoder(o.fmt, o.units, profile.sensitivity_mg_per_lsb).bytes_per_sample(1, profile.min_lsb), echo)
     if o.classifier is not None or o.autoencoder is not None:
         load_tensorflow()
-    monitor = build_monitor(o.classifier, o.autoencoder, rate, profile.full_scale_g, profile.sensitivity_mg_per_lsb, echo)
+    monitor = build_monitor(o.classifier, o.autoencoder, rate, profile.full_scale_g, profile.sensitivity_mg_per_lsb, show)
     decoder = Decoder(o.fmt, o.units, profile.sensitivity_mg_per_lsb)
     summary = StreamSummary("received", rate, frames=decoder.frames.stats if o.fmt == "binary" else None,
                             bad_lines=0 if o.fmt == "csv" else None)

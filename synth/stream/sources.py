@@ -71,6 +71,8 @@ def synthetic_source(generator_dir: Path, profile_name: str, classes: Sequence[s
 def file_source(path: Path, profile_name: str, classes: Sequence[str]) -> Source:
     """Replay a ``synth generate`` dataset folder (or its dataset.npz), a capture .csv or a capture .npz."""
     path = Path(path)
+    if not path.exists():
+        raise DataError(f"--input {path} not found")
     if path.is_dir() or path.name == "dataset.npz":
         return _dataset_source(path if path.is_dir() else path.parent, classes)
     if path.suffix == ".npz":
