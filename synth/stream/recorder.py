@@ -5,7 +5,8 @@ comment line). It is never left corrupt: every batch of lines goes to the file i
 ``os.write`` of whole lines (a crash lands between batches, never inside a line), and the file
 is fsynced every FSYNC_EVERY_S seconds and at the end, so a power cut loses at most that much.
 The NPZ (``lsb`` (S, 3) int16, ``mg`` (S, 3) float32, ``rate_hz``, ``sensitivity_mg_per_lsb``)
-is written atomically when the recording ends.
+is written atomically when the recording ends. time_s counts the samples received (sample k at
+k / rate_hz): frames lost on the link are not filled in; the summary says how many there were.
 """
 
 from __future__ import annotations

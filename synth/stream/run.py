@@ -104,7 +104,9 @@ def _receive(o: StreamOptions, holder: list, echo, load_tensorflow, show) -> Str
 
     profile = load_profile(o.profile)
     rate = profile.odr_hz
-    _budget(o, rate, Encoder(o.fmt, o.units, profile.sensitivity_mg_per_lsb).bytes_per_sample(1, profile.min_lsb), echo)
+    # assume the board batches like our sender does (one frame per wake-up)
+    bytes_per_sample = Encoder(o.fmt, o.units, profile.sensitivity_mg_per_lsb).bytes_per_sample(Pacer(rate).batch, profile.min_lsb)
+    _budget(o, rate, bytes_per_sample, echo)
     if o.classifier is not None or o.autoencoder is not None:
         load_tensorflow()
     monitor = build_monitor(o.classifier, o.autoencoder, rate, profile.full_scale_g, profile.sensitivity_mg_per_lsb, show)
