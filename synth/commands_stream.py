@@ -52,6 +52,8 @@ def register(app: typer.Typer, load_tensorflow: Callable[[], None]) -> None:
             if holder:
                 holder[0].stopped_by = "Ctrl-C"
                 _print(holder[0])
+            else:
+                typer.echo("interrupted before streaming started", err=True)
             # exit here: the CLI's generic Ctrl-C note is about resuming training, not streams
             raise SystemExit(INTERRUPTED) from None
         _print(summary)

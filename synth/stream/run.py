@@ -71,28 +71,33 @@ def run_stream(o: StreamOptions, summary_holder: list, echo: Callable[[str], Non
 def _send(o: StreamOptions, holder: list, echo, load_tensorflow) -> StreamSummary:
     """Send a synthetic or file source, paced, for the requested time or samples."""
     from synth.stream.sender import SampleFeed, send
-    from synth.stream.sources import file_source, synthetic_source
 
-    if o.source == "synthetic":
-        load_tensorflow()
-        source = synthetic_source(o.generator, o.profile, o.classes, o.seed)
-    else:
-        source = file_source(o.input, o.profile, o.classes)
-    rate = source.rate_hz * o.speed
-    encoder = Encoder(o.fmt, o.units, source.sensitivity_mg_per_lsb)
-    pacer = Pacer(rate)
-    _budget(o, rate, encoder.bytes_per_sample(min(pacer.batch, encoder.max_batch), source.min_lsb), echo)
-    link = open_link(o.port, o.baud)
-    echo(f"sending {source.description} at {rate:g} samples/s as {o.fmt} to {o.port}")
-    summary = StreamSummary("sent", rate)
-    holder.append(summary)
+    link = open_link(o.port, o.baud)  # a wrong port fails before a model loads
     try:
+        source = _source(o, load_tensorflow)
+        rate = source.rate_hz * o.speed
+        encoder = Encoder(o.fmt, o.units, source.sensitivity_mg_per_lsb)
+        pacer = Pacer(rate)
+        _budget(o, rate, encoder.bytes_per_sample(min(pacer.batch, encoder.max_batch), source.min_lsb), echo)
+        echo(f"sending {source.description} at {rate:g} samples/s as {o.fmt} to {o.port}")
+        summary = StreamSummary("sent", rate)
+        holder.append(summary)
         send(link, SampleFeed(source.chunks()), encoder, pacer, summary, _limit(o, rate, source.total))
     finally:
         link.close()
     if summary.samples == source.total:
         summary.stopped_by = "end of input"
     return summary
+
+
+def _source(o: StreamOptions, load_tensorflow):
+    """The synthetic or file source the options name (TensorFlow only for a generator)."""
+    from synth.stream.sources import file_source, synthetic_source
+
+    if o.source == "synthetic":
+        load_tensorflow()
+        return synthetic_source(o.generator, o.profile, o.classes, o.seed)
+    return file_source(o.input, o.profile, o.classes)
 
 
 def _receive(o: StreamOptions, holder: list, echo, load_tensorflow, show) -> StreamSummary:
