@@ -181,6 +181,9 @@ def _register(module: str) -> None:
 
 
 # command modules of the later stages (one line each)
+_register("synth.commands_stream")
+_register("synth.commands_export")
+_register("synth.commands_export_c")
 
 
 def main() -> None:
