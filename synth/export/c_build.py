@@ -63,10 +63,15 @@ def build_cortex_m4(folder: Path, name: str, inputs: np.ndarray) -> Path:
     main = folder / "qemu_main.c"
     rows = [", ".join(str(int(v)) for v in row) for row in np.asarray(inputs, np.int8)]
     main.write_text(environment().get_template("qemu/main.c.j2").render(name=name, prefix=name.upper(), rows=rows, count=len(rows)))
-    elf = folder / "qemu_model.elf"
-    _run(["arm-none-eabi-gcc", *M4_FLAGS, f"-I{QEMU_DIR}", f"-I{folder}", "-nostartfiles", "--specs=nano.specs",
+    return link_cortex_m4(folder / "qemu_model.elf", [str(main), *model_sources(folder, name)], [folder])
+
+
+def link_cortex_m4(elf: Path, sources: list[str], include_dirs: list[Path]) -> Path:
+    """Cross-compile ``sources`` with the QEMU start-up code (semihosting) and linker script into ``elf``."""
+    includes = [f"-I{d}" for d in (QEMU_DIR, *include_dirs)]
+    _run(["arm-none-eabi-gcc", *M4_FLAGS, *includes, "-nostartfiles", "--specs=nano.specs",
           "--specs=nosys.specs", f"-T{QEMU_DIR / 'netduinoplus2.ld'}", "-Wl,--gc-sections", "-o", str(elf),
-          str(QEMU_DIR / "startup.c"), str(main), *model_sources(folder, name)])
+          str(QEMU_DIR / "startup.c"), *sources])
     return elf
 
 
