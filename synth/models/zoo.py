@@ -55,7 +55,10 @@ def build_generator(
     _check_window(window)
     noise = keras.Input((noise_dim,), name="noise")
     label = keras.Input((n_classes,), name="label")
-    h = layers.Concatenate(name="latent")([noise, label])
+    latent = layers.Concatenate(name="latent")([noise, label])
+    # both branches read a non-linear hidden layer: a tanh of a linear map of Gaussian noise could
+    # only make one blob of orientations, while real wearers hold the board in several distinct ways
+    h = layers.LeakyReLU(0.2)(layers.Dense(units // 2, name="hidden0")(latent))
     offset = layers.Reshape((1, 3), name="offset")(layers.Dense(3, activation="tanh", name="offset_dense")(h))
     motion = _motion_branch(h, window, units)
     scale = layers.Dense(3, use_bias=False, trainable=False, kernel_initializer="ones", name="class_scale")(label)
@@ -66,14 +69,13 @@ def build_generator(
 
 
 def _motion_branch(h, window: int, units: int):
-    """Dense(units / 2) -> Dense(units) -> Dense(window * 3) -> two short Conv1D: (B, window, 3).
+    """Shared hidden (units / 2) -> Dense(units) -> Dense(window * 3) -> two short Conv1D: (B, window, 3).
 
     The dense layers lay out the whole window; the convolutions (kernel 5, about 0.2 s at
     26 Hz) shape its sample-to-sample texture, which dense outputs alone leave too jagged.
     Output in class-scale units.
     """
-    x = layers.LeakyReLU(0.2)(layers.Dense(units // 2, name="motion_hidden0")(h))
-    x = layers.LeakyReLU(0.2)(layers.Dense(units, name="motion_hidden1")(x))
+    x = layers.LeakyReLU(0.2)(layers.Dense(units, name="motion_hidden1")(h))
     x = layers.Reshape((window, 3))(layers.Dense(window * 3, name="motion_layout")(x))
     x = layers.LeakyReLU(0.2)(layers.Conv1D(TEXTURE_FILTERS, 5, padding="same", name="motion_texture")(x))
     return layers.Conv1D(3, 5, padding="same", name="motion")(x)
