@@ -5,6 +5,7 @@ int8 model's on the host (tflite-micro), with no frame lost or corrupted."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,16 @@ def _host_windows(demo, tflite: bytes, lsb: np.ndarray) -> np.ndarray:
     return c_build.run_tflm(tflite, [x])
 
 
+def _wait_for_window(reader: LineReader, index: int, timeout_s: float = 30.0) -> None:
+    """Block until the firmware has answered window ``index``: the emulated UART is slow under
+    load, and the end marker must not overtake the last frames still queued in QEMU."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any((w := parse_window_line(line)) is not None and w[0] == index for line in list(reader.lines)):
+            return
+        time.sleep(0.05)
+
+
 def _finish(link, process, reader: LineReader) -> int:
     """Send the end marker; the firmware's exit code once QEMU has terminated (after its stats line)."""
     link.write(END_MARKER)
@@ -103,6 +114,7 @@ def test_stream_to_firmware_in_qemu(demo, recording, tmp_path):
         reader = LineReader(link)
         reader.start()
         assert send_file(link, path, SPEED) == len(lsb)
+        _wait_for_window(reader, len(lsb) // built.window - 1)
         assert _finish(link, process, reader) == 0
     finally:
         process.kill()
