@@ -56,6 +56,9 @@ def recording(tmp_path) -> tuple[Path, np.ndarray]:
     return path, lsb
 
 
+CONNECT_SETTLE_S = 0.5
+
+
 class LineReader(threading.Thread):
     """Collects the firmware's lines from ``link`` until its stats line or the link closes.
 
@@ -111,6 +114,7 @@ def test_stream_to_firmware_in_qemu(demo, recording, tmp_path):
     process, url = start_qemu(built.elf, tmp_path / "console.log")
     try:
         link = open_link(url, 115200)
+        time.sleep(CONNECT_SETTLE_S)  # QEMU drops bytes that arrive while it is still accepting the client
         reader = LineReader(link)
         reader.start()
         assert send_file(link, path, SPEED) == len(lsb)
