@@ -28,6 +28,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from synth.errors import ModelError, first_line
 from synth.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression
 
 BSD3_MODEL = Path(__file__).resolve().parent / "assets" / "st_har_bsd3" / "model.h5"
@@ -109,10 +110,23 @@ def spell_as(names: np.ndarray, class_names: Sequence[str]) -> np.ndarray:
 
 
 def load_keras(path: Path):
-    """A Keras 2 or 3 .h5/.keras model loaded for inference only."""
+    """A Keras 2 or 3 .h5/.keras model loaded for inference only; ModelError naming the file otherwise.
+
+    Registers synth's preprocessing layer first (models of ``synth train-classifier`` hold it)
+    and silences the warnings Keras 3 prints about the input_shape arguments of Keras 2 files.
+    """
+    import warnings
+
     import keras
 
-    return keras.models.load_model(path, compile=False)
+    import synth.preprocessing_tf  # noqa: F401  (registers the preprocessing layer for .keras files)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return keras.models.load_model(path, compile=False)
+    except Exception as exc:  # Keras raises many types for corrupt files and unknown layers
+        raise ModelError(f"{path}: cannot load it as a Keras model ({first_line(exc, 200)})") from None
 
 
 def st_zoo_input(crops_g: np.ndarray) -> np.ndarray:

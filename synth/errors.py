@@ -5,6 +5,18 @@ raises a SynthError subclass. The CLI turns it into one readable line and exit c
 ``--debug`` shows the traceback. Programming errors stay ordinary exceptions.
 """
 
+from __future__ import annotations
+
+
+def first_line(exc: Exception, limit: int | None = None) -> str:
+    """The first non-empty line of an exception's message, cut to ``limit`` characters.
+
+    Keras and the TFLite converter raise messages that run to pages; one line of them is what
+    belongs in a one-line user error. An empty message gives the exception's type name.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:limit] if lines else type(exc).__name__
+
 
 class SynthError(Exception):
     """A user error: the message names the thing that was wrong and what is allowed."""

@@ -100,19 +100,16 @@ def load_inputs(config: Config, base_dir: Path) -> FinetuneInputs:
 
 def in_generator_classes(windows: Windows, info) -> Windows:
     """Real windows re-indexed into the generator's classes; DataError when they do not match it."""
-    from synth.classifiers import canonical_class
+    from synth.evaluate import restrict_classes
 
     if windows.length != info.window:
         raise DataError(f"the data has {windows.length}-sample windows but the generator makes {info.window}: set data.window to {info.window}")
-    position = {canonical_class(c): i for i, c in enumerate(info.classes)}
-    remap = np.array([position.get(canonical_class(c), -1) for c in windows.classes], np.int64)
-    missing = sorted(set(info.classes) - {info.classes[i] for i in remap if i >= 0})
+    kept, _ = restrict_classes(windows, tuple(info.classes))
+    missing = [c for k, c in enumerate(info.classes) if not (kept.y == k).any()]
     if missing:
         raise DataError(f"the data has no windows of the generator's classes {', '.join(missing)} "
                         f"(data classes: {', '.join(windows.classes)})")
-    y = remap[windows.y]
-    kept = windows.subset(y >= 0)
-    return replace(kept, y=y[y >= 0], classes=tuple(info.classes))
+    return kept
 
 
 def finetune_profile(config: Config, inputs: FinetuneInputs, profile, out: Path, force: bool, verbose: int) -> None:
@@ -143,11 +140,9 @@ def _load_base(inputs: FinetuneInputs):
 
 def build_model(config: Config, inputs: FinetuneInputs, profile, generator, classifier_weight: float):
     """A compiled FeedbackWGANGP around ``generator`` with a fresh critic seeded by config.seed."""
-    import keras
-
     from synth.models.checkpoint import build_optimizers
     from synth.models.finetune_gan import FeedbackWGANGP
-    from synth.models.training import enable_determinism
+    from synth.models.training import adam, enable_determinism
     from synth.models.zoo import build_critic, get_class_scales
 
     enable_determinism(config.seed)
@@ -156,8 +151,7 @@ def build_model(config: Config, inputs: FinetuneInputs, profile, generator, clas
     model = FeedbackWGANGP(generator, critic, inputs.info.noise_dim, profile, inputs.feedback, inputs.targets,
                            get_class_scales(generator), classifier_weight, n_critic=t.n_critic, gp_weight=t.gp_weight,
                            seed=config.seed)
-    adam = lambda: keras.optimizers.Adam(t.learning_rate, beta_1=t.beta_1, beta_2=t.beta_2)  # noqa: E731
-    model.compile(adam(), adam(), jit_compile=True, steps_per_execution=min(t.steps_per_epoch, 50))
+    model.compile(adam(t), adam(t), jit_compile=True, steps_per_execution=min(t.steps_per_epoch, 50))
     build_optimizers(model)
     return model
 
@@ -196,7 +190,7 @@ def measure(config: Config, inputs: FinetuneInputs, profile, real: Windows, gene
     per_class = {name: {"accuracy": float(hits[labels == k].mean()), "critic_distance": distances[k]}
                  for k, name in enumerate(inputs.info.classes)}
     return {"per_class": per_class, "accuracy": float(hits.mean()),
-            "critic_distance": float(np.mean([d for d in distances]))}
+            "critic_distance": float(np.mean(distances))}
 
 
 def generated_through_profile(generator, info, profile, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -226,7 +220,7 @@ def _report(config: Config, inputs: FinetuneInputs, profile, data_hash: str, bef
 
 
 def _save_generator(folder: Path, generator, inputs: FinetuneInputs, profile, config: Config, data_hash: str) -> None:
-    from synth.models.artifact import GeneratorInfo, save_generator
+    from synth.models.artifact import save_generator
 
     provenance = {"config": config.model_dump(mode="json"), "fine_tuned_from": inputs.info.weights_sha256,
                   "classifier": inputs.feedback.name, "steps": config.train.steps}
@@ -237,13 +231,11 @@ def _save_generator(folder: Path, generator, inputs: FinetuneInputs, profile, co
 
 def _figures(folder: Path, report: dict, real: Windows, generator, inputs: FinetuneInputs, profile, seed: int) -> None:
     """before_after.png and one samples_<class>.png of real vs fine-tuned windows per class."""
-    from synth.plots import plot_before_after, plot_real_vs_generated
+    from synth.plots import plot_before_after, plot_real_vs_generated, spread_examples
 
     plot_before_after(report["before"]["per_class"], report["after"]["per_class"], inputs.feedback.name,
                       f"fine-tuning for {profile.name}", folder / FIGURE_FILE)
     labels, windows = generated_through_profile(generator, inputs.info, profile, 8, seed)
     for k, name in enumerate(inputs.info.classes):
-        examples = real.x[real.y == k]
-        examples = examples[np.linspace(0, len(examples) - 1, min(8, len(examples))).astype(int)]
-        plot_real_vs_generated(examples, windows[labels == k], f"{name} through {profile.name}: real vs fine-tuned",
+        plot_real_vs_generated(spread_examples(real.x[real.y == k]), windows[labels == k], f"{name} through {profile.name}: real vs fine-tuned",
                                real.rate_hz, folder / f"samples_{name}.png")

@@ -12,6 +12,12 @@ from synth.atomic import write_bytes
 AXES = ("x", "y", "z")
 
 
+def spread_examples(windows: np.ndarray, count: int = 8) -> np.ndarray:
+    """Up to ``count`` windows (k, T, 3) evenly spaced through ``windows`` (N, T, 3): windows are
+    stored recording by recording, so spacing them out shows several recordings, not one."""
+    return windows[np.linspace(0, len(windows) - 1, min(count, len(windows))).astype(int)]
+
+
 def plot_real_vs_generated(real: np.ndarray, generated: np.ndarray, title: str, rate_hz: float, path: Path, units: str = "g") -> None:
     """Overlay up to 8 real and 8 generated windows (each (T, 3)) per axis, real left, generated right."""
     import matplotlib

@@ -24,8 +24,8 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from synth.classifiers import KerasWindowClassifier, canonical_class
-from synth.errors import DataError, ModelError
+from synth.classifiers import KerasWindowClassifier, canonical_class, load_keras
+from synth.errors import DataError, ModelError, first_line
 from synth.preprocessing import RATE_HZ, ST_G_TO_MS2, gravity_rotation_suppression
 
 WISDM_CLASS_NAMES = ("Jogging", "Stationary", "Stairs", "Walking")  # ST's output order for WISDM
@@ -89,8 +89,7 @@ def load_st_classifier(
     else:
         raise ModelError(f"{path}: unknown classifier format {path.suffix!r} (allowed: .h5, .keras, .tflite)")
     model_window = _check_input_shape(path, input_shape, window)
-    if len(classes) != n_outputs:
-        raise ModelError(f"{path}: the model has {n_outputs} outputs but {len(classes)} class names were given ({', '.join(classes)})")
+    check_output_count(path, n_outputs, classes)
     return StClassifier(tuple(classes), model_window, scores, preprocess)
 
 
@@ -108,6 +107,12 @@ def load_window_classifier(path: str | Path, classes: Sequence[str] = WISDM_CLAS
     return KerasWindowClassifier(Path(path).name, model, loaded.window, canonical, loaded.model_input)
 
 
+def check_output_count(path: Path, n_outputs: int, classes: Sequence[str]) -> None:
+    """ModelError unless the model at ``path`` has one output per class name."""
+    if len(classes) != n_outputs:
+        raise ModelError(f"{path}: the model has {n_outputs} outputs but {len(classes)} class names were given ({', '.join(classes)})")
+
+
 def _check_input_shape(path: Path, shape: tuple, window: Optional[int]) -> int:
     """The model's window length; ModelError unless its input is (B, wl, 3, 1) with wl == window."""
     shape = tuple(shape)
@@ -120,16 +125,7 @@ def _check_input_shape(path: Path, shape: tuple, window: Optional[int]) -> int:
 
 def _keras_scorer(path: Path) -> tuple[Scorer, tuple, int]:
     """(scores, input shape, number of outputs) of a Keras model loaded for inference."""
-    import keras
-
-    import synth.preprocessing_tf  # noqa: F401  (registers the preprocessing layer for .keras files)
-
-    try:
-        with warnings.catch_warnings():  # Keras 3 warns about the input_shape arguments of Keras 2 files
-            warnings.simplefilter("ignore")
-            model = keras.models.load_model(path, compile=False)
-    except Exception as exc:  # Keras raises many types for corrupt files and unknown layers
-        raise ModelError(f"{path}: cannot load it as a Keras model ({_first_line(exc)})") from None
+    model = load_keras(path)
     scores = lambda x: model.predict(x, batch_size=1024, verbose=0)  # noqa: E731
     return scores, tuple(model.input_shape), int(model.output_shape[-1])
 
@@ -144,7 +140,7 @@ def _tflite_scorer(path: Path) -> tuple[Scorer, tuple, int]:
             interpreter = tf.lite.Interpreter(model_path=str(path))
         interpreter.allocate_tensors()
     except Exception as exc:
-        raise ModelError(f"{path}: cannot load it as a TFLite model ({_first_line(exc)})") from None
+        raise ModelError(f"{path}: cannot load it as a TFLite model ({first_line(exc, 200)})") from None
     source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     input_shape = (None, *map(int, source["shape"][1:]))
     return lambda x: _run_tflite(interpreter, source, target, x), input_shape, int(target["shape"][-1])
@@ -175,9 +171,3 @@ def dequantize(q: np.ndarray, detail: dict) -> np.ndarray:
         return q.astype(np.float32)
     scale, zero_point = detail["quantization"]
     return ((q.astype(np.float32) - zero_point) * scale).astype(np.float32)
-
-
-def _first_line(exc: Exception) -> str:
-    """The first non-empty line of an exception's message (Keras errors span many lines)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0][:200] if lines else type(exc).__name__

@@ -119,7 +119,7 @@ class _Trainer:
         """Write the generator folder and one real-vs-generated PNG per class."""
         from synth.models.artifact import GeneratorInfo, save_generator
         from synth.models.sampling import sample_windows
-        from synth.plots import plot_real_vs_generated
+        from synth.plots import plot_real_vs_generated, spread_examples
 
         model_config = self.config.model
         info = GeneratorInfo(
@@ -130,7 +130,6 @@ class _Trainer:
         )
         save_generator(generator_dir(self.run_dir), self.model.generator, info)
         for index, name in enumerate(self.windows.classes):
-            real = self.windows.x[self.windows.y == index]
-            real = real[np.linspace(0, len(real) - 1, min(8, len(real))).astype(int)]  # across recordings
+            real = spread_examples(self.windows.x[self.windows.y == index])
             fake = sample_windows(self.model.generator, np.full(8, index), model_config.noise_dim, len(self.windows.classes), seed=self.config.seed)
             plot_real_vs_generated(real, fake, f"{name}: real vs generated", self.windows.rate_hz, samples_plot_path(self.run_dir, name))

@@ -26,7 +26,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from synth.errors import ModelError
+from synth.errors import ModelError, first_line
 from synth.export.sources import KINDS, ExportSource, load_export_source
 
 __all__ = ["quantize_to_int8", "load_export_source", "ExportSource", "KINDS", "DEFAULT_SAMPLES"]
@@ -58,7 +58,7 @@ def quantize_to_int8(model, samples: Sequence[np.ndarray] | np.ndarray, max_samp
         try:
             return bytes(converter.convert())
         except Exception as exc:  # the converter raises ConverterError / RuntimeError with long logs
-            raise ModelError(f"{model.name}: full-int8 conversion failed: {_first_line(exc)}") from None
+            raise ModelError(f"{model.name}: full-int8 conversion failed: {first_line(exc)}") from None
 
 
 def _check_samples(model, samples) -> list[np.ndarray]:
@@ -109,9 +109,3 @@ def _representative(names: list[str], arrays: list[np.ndarray]):
     """Calibration inputs one at a time, as {signature input name: (1, ...) float32}."""
     for i in range(len(arrays[0])):
         yield {name: array[i : i + 1] for name, array in zip(names, arrays)}
-
-
-def _first_line(exc: Exception) -> str:
-    """The first non-empty line of an exception's message (converter errors run to pages)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__

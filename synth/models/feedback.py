@@ -21,7 +21,6 @@ A .tflite file cannot be differentiated: the error says to pass the Keras file i
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -29,10 +28,10 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from synth.classifiers import BSD3_CLASSES, BSD3_MODEL, canonical_class, majority_vote
+from synth.classifiers import BSD3_CLASSES, BSD3_MODEL, canonical_class, load_keras, majority_vote
 from synth.errors import ConfigError, ModelError
 from synth.preprocessing import RATE_HZ, ST_G_TO_MS2
-from synth.st_classifier import WISDM_CLASS_NAMES
+from synth.st_classifier import WISDM_CLASS_NAMES, check_output_count
 
 BUILTIN = "st_bsd3"
 _LOG_FLOOR = 1e-7  # keeps log(p) finite for a softmax output that rounds to 0
@@ -122,7 +121,7 @@ def _trained(folder: Path) -> ClassifierFeedback:
         raise ConfigError(f"{folder}: not a 'synth train-classifier' folder ({exc})") from None
     model = _load(folder / MODEL_FILE)
     window = _input_window(folder / MODEL_FILE, model, (3, 1))
-    _check_outputs(folder, model, classes)
+    check_output_count(folder, int(model.output_shape[-1]), classes)
     return ClassifierFeedback(folder.name, model, window, classes, lambda x: (x * ST_G_TO_MS2)[..., None],
                               float(info.get("rate_hz", RATE_HZ)))
 
@@ -133,26 +132,16 @@ def _model_zoo(path: Path, classes: tuple[str, ...]) -> ClassifierFeedback:
 
     model = _load(path)
     window = _input_window(path, model, (3, 1))
-    _check_outputs(path, model, classes)
+    check_output_count(path, int(model.output_shape[-1]), classes)
     return ClassifierFeedback(path.stem, model, window, classes,
                               lambda x: gravity_rotation_suppression_tf(x * ST_G_TO_MS2)[..., None])
 
 
 def _load(path: Path):
     """A Keras model for inference with its weights frozen; ModelError naming the file otherwise."""
-    import keras
-
-    import synth.preprocessing_tf  # noqa: F401  (registers the preprocessing layer)
-
     if not path.is_file():
         raise ModelError(f"classifier file not found: {path}")
-    try:
-        with warnings.catch_warnings():  # Keras 3 warns about the input_shape arguments of Keras 2 files
-            warnings.simplefilter("ignore", UserWarning)
-            model = keras.models.load_model(path, compile=False)
-    except Exception as exc:  # Keras raises many types for corrupt files and unknown layers
-        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-        raise ModelError(f"{path}: cannot load it as a Keras model ({first[:200]})") from None
+    model = load_keras(path)
     model.trainable = False
     return model
 
@@ -163,10 +152,3 @@ def _input_window(path: Path, model, trailing: tuple[int, ...]) -> int:
     if len(shape) != 2 + len(trailing) or tuple(shape[2:]) != trailing or not shape[1]:
         raise ModelError(f"{path}: input shape {shape} is not (batch, window, {', '.join(map(str, trailing))})")
     return int(shape[1])
-
-
-def _check_outputs(path: Path, model, classes: Sequence[str]) -> None:
-    """ModelError unless the model has one output per class name."""
-    outputs = int(model.output_shape[-1])
-    if outputs != len(classes):
-        raise ModelError(f"{path}: the model has {outputs} outputs but {len(classes)} class names were given ({', '.join(classes)})")

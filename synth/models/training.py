@@ -38,12 +38,13 @@ def build_wgan(config: Config, windows: Windows, full_scale_g: float) -> Conditi
         build_critic(window, n_classes, m.critic_filters),
         noise_dim=m.noise_dim, n_critic=t.n_critic, gp_weight=t.gp_weight, seed=config.seed,
     )
-    model.compile(_adam(t), _adam(t), jit_compile=True, steps_per_execution=min(t.steps_per_epoch, 50))
+    model.compile(adam(t), adam(t), jit_compile=True, steps_per_execution=min(t.steps_per_epoch, 50))
     build_optimizers(model)
     return model
 
 
-def _adam(train) -> keras.optimizers.Adam:
+def adam(train) -> keras.optimizers.Adam:
+    """Adam with the train section's learning rate and betas (one per network: each keeps its own moments)."""
     return keras.optimizers.Adam(train.learning_rate, beta_1=train.beta_1, beta_2=train.beta_2)
 
 
