@@ -133,6 +133,33 @@ class FinetuneConfig(_Strict):
     run_dir: str = "runs/finetune"
 
 
+class ShareConfig(_Strict):
+    """``synth share``: GAN-sharing across nodes that each hold part of the data (see synth.share).
+
+    Every node trains its own conditional WGAN-GP (sections model and train) and an activity
+    classifier (section classifier, ``classifier_epochs`` per round) and shares only generator
+    weights. ``mode``: "relay" (each node receives the others' generators), "fedavg" (each node
+    receives their window-weighted average), "classifier_fedavg" (no GANs: FedAvg of the
+    classifiers, the usual federated baseline) or "local" (nothing is shared). ``split`` says how
+    a simulation deals the data's training recordings to nodes; ``node_classes`` (one list per
+    node) pins the classes each simulated node holds instead.
+    """
+
+    nodes: int = Field(3, ge=2, le=1000)
+    rounds: int = Field(5, ge=1, le=10000)
+    mode: Literal["relay", "fedavg", "classifier_fedavg", "local"] = "relay"
+    split: Literal["by_recording", "by_class", "one_class"] = "by_recording"
+    node_classes: Optional[list[list[str]]] = None
+    gan_epochs_per_round: int = Field(1, ge=0, le=10000)
+    generated_per_class: int = Field(400, ge=1, le=10_000_000)
+    classifier_epochs: int = Field(5, ge=1, le=10000)
+    wire_dtype: Literal["float32", "float16", "int8"] = "float32"
+    max_weight_norm: float = Field(1.0e4, gt=0.0)
+    min_nodes: int = Field(2, ge=1)
+    round_timeout_s: float = Field(3600.0, gt=0.0)
+    run_dir: str = "runs/share"
+
+
 class Config(_Strict):
     """A whole configuration file."""
 
@@ -145,6 +172,7 @@ class Config(_Strict):
     classifier: Optional[ClassifierConfig] = None
     autoencoder: Optional[AutoencoderConfig] = None
     finetune: Optional[FinetuneConfig] = None
+    share: Optional[ShareConfig] = None
 
 
 def load_config(path: str | Path) -> Config:

@@ -59,12 +59,18 @@ def build_from_info(info: GeneratorInfo):
     return build_generator(info.window, len(info.classes), info.noise_dim, info.hidden_units, info.full_scale_g)
 
 
+def named_weights(model) -> dict[str, np.ndarray]:
+    """Every weight of ``model`` as "<index>_<path with dots>" -> array; sorted names give the
+    order ``set_weights`` expects (the index is zero-padded)."""
+    return {f"{i:03d}_{w.path.replace('/', '.')}": np.asarray(w.numpy()) for i, w in enumerate(model.weights)}
+
+
 def save_generator(folder: Path, generator, info: GeneratorInfo) -> GeneratorInfo:
     """Write the three files of a generator folder; returns ``info`` with the weights' hash."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / WEIGHTS
-    save_npz(weights, {f"{i:03d}_{w.path.replace('/', '.')}": np.asarray(w.numpy()) for i, w in enumerate(generator.weights)})
+    save_npz(weights, named_weights(generator))
     info = GeneratorInfo(**{**asdict(info), "weights_sha256": hash_file(weights)})
     save_keras(generator, folder / KERAS_FILE)
     write_json(folder / METADATA, asdict(info))

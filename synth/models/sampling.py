@@ -8,6 +8,8 @@ Python to the graph.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -27,8 +29,13 @@ def sample_windows(generator, labels: np.ndarray, noise_dim: int, n_classes: int
     return out
 
 
+@functools.lru_cache(maxsize=8)
 def _compiled(generator, batch_size: int, noise_dim: int, n_classes: int):
-    """An XLA-compiled function (labels (B,) int32, key (2,) int64) -> windows (B, T, 3)."""
+    """An XLA-compiled function (labels (B,) int32, key (2,) int64) -> windows (B, T, 3).
+
+    Cached per generator object: it reads the generator's variables when it runs, so a model
+    whose weights are reassigned (a node sampling several received generators) compiles once.
+    """
     import tensorflow as tf
 
     @tf.function(jit_compile=True)

@@ -1,0 +1,39 @@
+"""FedAvg of shared models: window-weighted means of named weights.
+
+A generator's per-class motion scales (its "class_scale" weight, (K, 3) in g) are averaged per
+class, weighted by each node's window count *of that class*: a node that never saw a class has
+only a placeholder scale for it, which must not dilute the others'.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from synth.share.node import CLASS_SCALE
+from synth.share.wire import Holding
+
+
+def average_weights(models: Sequence[dict[str, np.ndarray]], weights: Sequence[float]) -> dict[str, np.ndarray]:
+    """Weighted mean of named float32 arrays (every model has the same names and shapes)."""
+    w = np.asarray(weights, np.float64)
+    w = w / w.sum()
+    return {name: np.tensordot(w, np.stack([m[name] for m in models]).astype(np.float64), axes=1).astype(np.float32)
+            for name in models[0]}
+
+
+def average_generators(
+    entries: Sequence[tuple[Holding, dict[str, np.ndarray]]], classes: Sequence[str]
+) -> tuple[Holding, dict[str, np.ndarray]]:
+    """(Holding of the union, averaged generator) over validated (holding, weights) entries."""
+    averaged = average_weights([w for _, w in entries], [h.windows for h, _ in entries])
+    key = next(name for name in averaged if CLASS_SCALE in name)
+    scales = averaged[key].copy()
+    for k, name in enumerate(classes):
+        counts = np.array([h.counts.get(name, 0) for h, _ in entries], np.float64)
+        if counts.sum() > 0:
+            scales[k] = np.tensordot(counts / counts.sum(), np.stack([w[key][k] for _, w in entries]), axes=1)
+    averaged[key] = scales.astype(np.float32)
+    union = {name: int(sum(h.counts.get(name, 0) for h, _ in entries)) for name in classes}
+    return Holding("average", union), averaged

@@ -1,0 +1,78 @@
+"""The Flower apps of GAN-sharing: ``server_app`` (the relay) and ``client_app`` (a node).
+
+Deployment (``flwr run`` against a SuperLink) uses the module-level apps, configured by Flower:
+- run config (the Flower App's [tool.flwr.app.config], overridable with ``flwr run --run-config``):
+  ``share-config`` (path of the run's synth config on the SuperLink machine) and ``out-dir``;
+- node config (``flower-supernode --node-config``): ``data-config`` (path of the node's own synth
+  config with a data section), ``state-dir`` (the node's state folder) and ``node-name``.
+A simulation (synth.share.simulate) builds the same apps with those values given up front; its
+nodes take their share of the config's data set by Flower's ``partition-id``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from flwr.app import Context, Message
+from flwr.clientapp import ClientApp
+from flwr.serverapp import Grid, ServerApp
+
+from synth.config import Config, load_config, require
+from synth.errors import ConfigError
+
+SHARE_CONFIG, OUT_DIR = "share-config", "out-dir"
+DATA_CONFIG, STATE_DIR, NODE_NAME = "data-config", "state-dir", "node-name"
+NODES_SUBDIR = "nodes"
+
+
+def make_apps(defaults: Mapping[str, str] | None = None) -> tuple[ServerApp, ClientApp]:
+    """(ServerApp, ClientApp); ``defaults`` stand in for run-config keys Flower does not provide."""
+    defaults = dict(defaults or {})
+    server, client = ServerApp(), ClientApp()
+
+    @server.main()
+    def _serve(grid: Grid, context: Context) -> None:
+        from synth.share.node_data import federation_classes
+        from synth.share.server import serve
+
+        config = load_config(_setting(context.run_config, defaults, SHARE_CONFIG))
+        require(config.share, "share")
+        out_dir = Path(_setting(context.run_config, defaults, OUT_DIR, config.share.run_dir))
+        serve(grid, config, federation_classes(config), require(config.data, "data").window, out_dir)
+
+    @client.train()
+    def _train(message: Message, context: Context) -> Message:
+        from synth.share.client import answer
+
+        return answer(message, lambda config, classes: _node(context, defaults, config, classes))
+
+    return server, client
+
+
+def _node(context: Context, defaults: Mapping[str, str], config: Config, classes: tuple[str, ...]):
+    """(NodeData, state folder) of the node this context runs: its own data, or its simulated share."""
+    from synth.share.node_data import cached_simulated_nodes, deployed_node
+
+    node_config = context.node_config
+    if DATA_CONFIG in node_config:
+        name = str(node_config.get(NODE_NAME) or f"node-{context.node_id}")
+        state_dir = node_config.get(STATE_DIR)
+        if not state_dir:
+            raise ConfigError(f"node {name}: the node config needs {STATE_DIR} beside {DATA_CONFIG}")
+        return deployed_node(str(node_config[DATA_CONFIG]), name, classes), Path(str(state_dir))
+    config_file = _setting(context.run_config, defaults, SHARE_CONFIG)
+    nodes = cached_simulated_nodes(config_file, int(node_config["num-partitions"]))
+    data = nodes[int(node_config["partition-id"])]
+    out_dir = Path(_setting(context.run_config, defaults, OUT_DIR, config.share.run_dir))
+    return data, out_dir / NODES_SUBDIR / data.name
+
+
+def _setting(run_config: Mapping, defaults: Mapping[str, str], key: str, fallback: str | None = None) -> str:
+    value = run_config.get(key) or defaults.get(key) or fallback
+    if not value:
+        raise ConfigError(f"the run config needs {key!r}")
+    return str(value)
+
+
+server_app, client_app = make_apps()

@@ -1,0 +1,159 @@
+"""The server's side: relay generators between nodes round after round, and keep a round log.
+
+The server holds no data and trains nothing. Each round it waits for ``min_nodes`` connected
+nodes (up to ``round_timeout_s``), sends each node the run's settings and the latest generator of
+every *other* node (relay), their average (fedavg) or the averaged classifier
+(classifier_fedavg), and waits up to ``round_timeout_s`` for the replies. A node that fails or
+does not answer in time is left out of that round, which completes with the rest; it gets the
+latest models when it answers again. The log (``share.json`` in the output folder, rewritten
+atomically after every round) records per round and node: metrics, bytes each way, failures and
+rejected models.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from flwr.app import ArrayRecord, ConfigRecord, Message, RecordDict
+from flwr.serverapp import Grid
+
+from synth.atomic import write_json
+from synth.config import Config
+from synth.errors import SynthError
+from synth.share import client as msg
+from synth.share.aggregate import average_generators, average_weights
+from synth.share.shapes import classifier_shapes, generator_shapes
+from synth.share.validation import Rejected, checked_weights
+from synth.share.wire import encode_weights, holding_record, read_holding
+
+log = logging.getLogger("synth.share")
+
+LOG_FILE = "share.json"
+POLL_S = 1.0
+
+
+class ShareRunError(SynthError):
+    """The run cannot go on (too few nodes connected in time)."""
+
+
+class Relay:
+    """The latest generator each node sent: node name -> (node id, holding record, array record)."""
+
+    def __init__(self, config: Config, classes: tuple[str, ...], window: int):
+        self.config, self.classes, self.window = config, classes, window
+        self.latest: dict[str, tuple[int, ConfigRecord, ArrayRecord]] = {}
+        self.classifiers: dict[str, tuple[float, ArrayRecord]] = {}
+        self._average = self._classifier_average = None
+
+    def content_for(self, node_id: int, round_number: int) -> RecordDict:
+        """The message for one node this round."""
+        content = RecordDict({msg.ROUND: msg.round_record(round_number, self.classes, self.window, self.config)})
+        mode = self.config.share.mode
+        if mode == "relay":
+            for name, (sender_id, holding, record) in sorted(self.latest.items()):
+                if sender_id != node_id:
+                    content[f"{msg.GENERATOR}/{name}"], content[f"{msg.HOLDING}/{name}"] = record, holding
+        elif mode == "fedavg" and self._average is not None:
+            content[f"{msg.GENERATOR}/{msg.AVERAGE}"], content[f"{msg.HOLDING}/{msg.AVERAGE}"] = self._average
+        elif mode == "classifier_fedavg" and self._classifier_average is not None:
+            content[f"{msg.CLASSIFIER}/{msg.AVERAGE}"] = self._classifier_average
+        return content
+
+    def prepare_round(self) -> None:
+        """Compute this round's averages (fedavg modes) from the latest valid models."""
+        self._average = self._averaged_generator() if self.config.share.mode == "fedavg" else None
+        self._classifier_average = self._averaged_classifier() if self.config.share.mode == "classifier_fedavg" else None
+
+    def take(self, node_id: int, content: RecordDict) -> str:
+        """Store a node's reply; returns the node's name."""
+        holding, _ = read_holding(content.config_records[msg.HOLDING])
+        if msg.GENERATOR in content.array_records:
+            self.latest[holding.node] = (node_id, content.config_records[msg.HOLDING], content.array_records[msg.GENERATOR])
+        if msg.CLASSIFIER in content.array_records:
+            self.classifiers[holding.node] = (float(holding.windows), content.array_records[msg.CLASSIFIER])
+        return holding.node
+
+    def _averaged_generator(self):
+        share, entries = self.config.share, []
+        shapes = generator_shapes(self.config, self.window, len(self.classes))
+        for name, (_, holding_cfg, record) in sorted(self.latest.items()):
+            holding, wire = read_holding(holding_cfg)
+            try:
+                entries.append((holding, checked_weights(record, shapes, wire, share.max_weight_norm)))
+            except Rejected as exc:
+                log.warning("server: left the generator of %s out of the average: %s", name, exc)
+        if not entries:
+            return None
+        holding, weights = average_generators(entries, self.classes)
+        return encode_weights(weights, share.wire_dtype), holding_record(holding, share.wire_dtype)
+
+    def _averaged_classifier(self):
+        share, models, counts = self.config.share, [], []
+        shapes = classifier_shapes(self.config, self.window, len(self.classes))
+        for name, (windows, record) in sorted(self.classifiers.items()):
+            try:
+                models.append(checked_weights(record, shapes, share.wire_dtype, share.max_weight_norm))
+                counts.append(windows)
+            except Rejected as exc:
+                log.warning("server: left the classifier of %s out of the average: %s", name, exc)
+        return encode_weights(average_weights(models, counts), share.wire_dtype) if models else None
+
+
+def serve(grid: Grid, config: Config, classes: tuple[str, ...], window: int, out_dir: Path) -> dict:
+    """Run every round; returns the round log (also written to out_dir/share.json)."""
+    share = config.share
+    relay = Relay(config, classes, window)
+    run_log = {"classes": list(classes), "mode": share.mode, "status": "running", "rounds": [],
+               "config": config.model_dump(mode="json")}
+    try:
+        for round_number in range(1, share.rounds + 1):
+            run_log["rounds"].append(_play_round(grid, relay, round_number))
+            write_json(Path(out_dir) / LOG_FILE, run_log)
+        run_log["status"] = "completed"
+    except SynthError as exc:
+        run_log["status"] = f"failed: {exc}"
+        log.error("%s", exc)
+    write_json(Path(out_dir) / LOG_FILE, run_log)
+    return run_log
+
+
+def _play_round(grid: Grid, relay: Relay, round_number: int) -> dict:
+    """One round: send, collect, log."""
+    share = relay.config.share
+    started = time.perf_counter()
+    node_ids = wait_for_nodes(grid, share.min_nodes, share.round_timeout_s)
+    relay.prepare_round()
+    messages = [Message(content=relay.content_for(n, round_number), message_type="train", dst_node_id=n,
+                        group_id=str(round_number)) for n in node_ids]
+    replies = list(grid.send_and_receive(messages, timeout=share.round_timeout_s))
+    nodes, failed = {}, {}
+    for reply in replies:
+        sender = reply.metadata.src_node_id
+        if reply.has_error():
+            failed[str(sender)] = reply.error.reason
+            log.warning("round %d: node %s failed: %s", round_number, sender, reply.error.reason)
+            continue
+        name = relay.take(sender, reply.content)
+        nodes[name] = {"node_id": sender, **dict(reply.content.metric_records[msg.METRICS])}
+    answered = {v["node_id"] for v in nodes.values()} | {int(k) for k in failed}
+    silent = [n for n in node_ids if n not in answered]
+    if silent:
+        log.warning("round %d: %d node(s) did not answer within %.0f s", round_number, len(silent), share.round_timeout_s)
+    log.info("round %d: %d of %d nodes answered", round_number, len(nodes), len(node_ids))
+    return {"round": round_number, "seconds": time.perf_counter() - started, "asked": len(node_ids),
+            "answered": len(nodes), "failed": failed, "silent": [str(n) for n in silent], "nodes": nodes}
+
+
+def wait_for_nodes(grid: Grid, minimum: int, timeout_s: float) -> list[int]:
+    """The connected node ids once at least ``minimum`` are connected; ShareRunError after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        node_ids = sorted(grid.get_node_ids())
+        if len(node_ids) >= minimum:
+            return node_ids
+        if time.monotonic() > deadline:
+            raise ShareRunError(f"only {len(node_ids)} node(s) connected within {timeout_s:.0f} s; share.min_nodes is {minimum}")
+        time.sleep(POLL_S)
+
