@@ -1,0 +1,118 @@
+"""``synth share keys | link | register | node | run``: a GAN-sharing cluster on Flower 1.42.
+
+Thin wrappers over Flower's own programs (flower-superlink, flower-supernode, flwr) that check
+their inputs first, so a missing or wrong certificate or an unreachable SuperLink is one line and
+exit code 2, and that always start Flower with TLS and node authentication. ``link`` and
+``node`` become the Flower process (exec), which is what a systemd unit wants.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from synth.share import deploy, keys
+
+LinkOption = Annotated[str, typer.Option("--link", help="SuperLink address HOST:PORT (as its certificate names it).")]
+CaOption = Annotated[Path, typer.Option("--ca", help="CA certificate (ca.crt from 'synth share keys') that signed the SuperLink's.")]
+
+
+def register(share_app: typer.Typer) -> None:
+    """Add the deployment commands to the ``synth share`` group."""
+    share_app.command("keys")(make_keys)
+    share_app.command("link")(start_link)
+    share_app.command("register")(register_nodes)
+    share_app.command("node")(start_node)
+    share_app.command("run")(run_app)
+
+
+def make_keys(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Key folder (existing files are kept).")],
+    nodes: Annotated[int, typer.Option(help="Number of SuperNode key pairs: PREFIX-01 ... PREFIX-N.")] = 0,
+    prefix: Annotated[str, typer.Option(help="Node name prefix.")] = "pi",
+    node: Annotated[Optional[list[str]], typer.Option("--node", help="A node name (repeatable), instead of or besides --nodes.")] = None,
+    host: Annotated[Optional[list[str]], typer.Option("--host", help="A name or IP the SuperLink is reached by (repeatable); localhost and 127.0.0.1 are always in.")] = None,
+) -> None:
+    """Make a CA, the SuperLink's TLS certificate and ECDSA P-384 key pairs for the SuperNodes."""
+    names = [*(keys.node_names(nodes, prefix) if nodes else []), *(node or [])]
+    written = keys.make_cluster_keys(out, names, host or [])
+    for path in written:
+        typer.echo(f"wrote {path}")
+    if not written:
+        typer.echo(f"{out} already holds every file asked for")
+
+
+def start_link(
+    certs: Annotated[Path, typer.Option(help="Key folder from 'synth share keys' (ca.crt, server.pem, server.key).")],
+    state_dir: Annotated[Path, typer.Option(help="SuperLink state: database of registered nodes and runs, installed app bundles.")],
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface, for a cluster).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of Flower's Fleet, Control and Runtime APIs.")] = deploy.LINK_PORT,
+) -> None:
+    """Start the SuperLink (flower-superlink) with TLS and node authentication."""
+    files = deploy.check_link_files(certs)
+    deploy.check_port_free(host, port)
+    deploy.make_state_dir(state_dir)
+    command = deploy.link_command(files, state_dir, host, port)
+    typer.echo(f"SuperLink on {host}:{port}, state in {state_dir}", err=True)
+    deploy.exec_flower(command, deploy.flower_environment(state_dir))
+
+
+def register_nodes(
+    public_keys: Annotated[list[Path], typer.Argument(help="SuperNode public keys (NAME.pub, OpenSSH format).", show_default=False)],
+    link: LinkOption,
+    ca: CaOption,
+) -> None:
+    """Register SuperNode public keys with the SuperLink; only registered nodes may connect."""
+    for public_key in public_keys:
+        keys.load_public_key(public_key)  # every key is checked before the first is registered
+    deploy.check_link(link, ca)
+    for public_key in public_keys:
+        node_id = deploy.register_node(public_key, link, ca, name=public_key.stem)
+        typer.echo(f"{public_key.stem}: {node_id}")
+
+
+def start_node(
+    link: LinkOption,
+    ca: CaOption,
+    key: Annotated[Path, typer.Option(help="This node's private key (NAME.key from 'synth share keys', or ssh-keygen -t ecdsa -b 384).")],
+    data_config: Annotated[Path, typer.Option(help="synth JSON config whose 'data' section names this node's recordings.")],
+    state_dir: Annotated[Path, typer.Option(help="This node's persistent state (models, round progress) and Flower's app bundles.")],
+    name: Annotated[str, typer.Option(help="Node name in logs and round reports, e.g. pi-01.")],
+    runtime_port: Annotated[int, typer.Option(help="Loopback port between this SuperNode and its ClientApp process; one per node on a machine.")] = deploy.NODE_RUNTIME_PORT,
+) -> None:
+    """Start a SuperNode (flower-supernode) that authenticates with its key and serves the ClientApp."""
+    keys.load_private_key(key)
+    deploy.check_data_config(data_config)
+    deploy.check_port_free("127.0.0.1", runtime_port)
+    deploy.check_link(link, ca)
+    deploy.make_state_dir(state_dir)
+    node_config = {"data-config": str(data_config.resolve()), "state-dir": str(state_dir.resolve()), "node-name": name}
+    command = deploy.node_command(ca, key, link, node_config, runtime_port)
+    typer.echo(f"SuperNode {name} -> {link}, state in {state_dir}", err=True)
+    deploy.exec_flower(command, deploy.flower_environment(state_dir))
+
+
+def run_app(
+    link: LinkOption,
+    ca: CaOption,
+    config: Annotated[Path, typer.Option("--config", "-c", help="synth JSON config with a 'share' section, as a path on the SuperLink's machine.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the server's round log share.json, on the SuperLink's machine.")],
+    wait: Annotated[bool, typer.Option(help="Show the run's log and wait for its end (--no-wait: print the run ID and return).")] = True,
+    app: Annotated[Path, typer.Option(help="Flower App folder to submit (pyproject.toml with [tool.flwr.app]).")] = deploy.FLOWER_APP,
+) -> None:
+    """Submit the GAN-sharing Flower App to the SuperLink (flwr run) and follow it to its end."""
+    if config.is_file():  # on the SuperLink's machine: check now and pass an absolute path
+        deploy.check_share_config(config)
+        config = config.resolve()
+    deploy.check_link(link, ca)
+    run_id = deploy.submit_run(link, ca, str(config), str(out.resolve()), app)
+    typer.echo(f"run {run_id} started", err=True)
+    if not wait:
+        typer.echo(run_id)
+        return
+    status, details = deploy.wait_for_run(run_id, link, ca)
+    if status != "finished:completed":
+        raise deploy.DeployError(f"run {run_id} {status.replace('finished:', '')}: {details}")
+    typer.echo(f"run {run_id} completed; round log in {out / 'share.json'}")
