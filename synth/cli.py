@@ -184,6 +184,7 @@ def _register(module: str) -> None:
 _register("synth.commands_stream")
 _register("synth.commands_export")
 _register("synth.commands_export_c")
+_register("synth.commands_share")
 
 
 def main() -> None:

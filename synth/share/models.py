@@ -13,7 +13,7 @@ from typing import Optional
 import keras
 import numpy as np
 
-from synth.models.artifact import named_weights
+from synth.share.wire import model_weights
 from synth.config import Config
 from synth.share.node_state import NodeState, assign_arrays, variables_to_arrays
 from synth.windows import Windows
@@ -67,10 +67,10 @@ class SharedModels:
 
     # ---- what travels ------------------------------------------------------------------
     def generator_weights(self) -> dict[str, np.ndarray]:
-        return named_weights(self.gan.generator)
+        return model_weights(self.gan.generator)
 
     def classifier_weights(self) -> dict[str, np.ndarray]:
-        return named_weights(self.classifier)
+        return model_weights(self.classifier)
 
     def set_generator(self, weights: dict[str, np.ndarray]) -> None:
         self.gan.generator.set_weights([weights[n] for n in sorted(weights)])

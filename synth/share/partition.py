@@ -20,7 +20,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from synth.errors import ConfigError, DataError
+from synth.errors import ConfigError
 from synth.windows import Windows
 
 SPLITS = ("by_recording", "by_class", "one_class")
@@ -51,11 +51,8 @@ def partition(
             )
         for j, unit in enumerate(units):
             chosen[holders[(j + k) % len(holders)]].append(unit)  # the offset k spreads the leftovers
-    parts = [train.subset(np.sort(np.concatenate(c))) if c else train.subset(np.zeros(0, np.int64)) for c in chosen]
-    for i, part in enumerate(parts):
-        if len(part) == 0:
-            raise DataError(f"share: node {node_name(i)} would hold no data (the split {split!r} leaves it none)")
-    return parts
+    # every node holds at least one class and every class has a unit per holder: no node is empty
+    return [train.subset(np.sort(np.concatenate(c))) for c in chosen]
 
 
 def _classes_per_node(

@@ -29,7 +29,7 @@ def _architecture_key(config: Config) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _shapes(kind: str, key: str, window: int, n_classes: int) -> dict[str, tuple[int, ...]]:
-    from synth.models.artifact import named_weights
+    from synth.share.wire import model_weights
     from synth.profiles import load_profile
 
     raw = json.loads(key)
@@ -43,4 +43,4 @@ def _shapes(kind: str, key: str, window: int, n_classes: int) -> dict[str, tuple
 
         c = raw["classifier"]
         model = build_har_classifier(c["architecture"], window, n_classes, c["dropout"])
-    return {name: tuple(value.shape) for name, value in named_weights(model).items()}
+    return {name: tuple(value.shape) for name, value in model_weights(model).items()}

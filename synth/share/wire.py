@@ -1,7 +1,9 @@
 """What crosses the link: model weights as named arrays and a small description, nothing else.
 
 A node's generator (or classifier) travels as a Flower ArrayRecord of its named weights
-(synth.models.artifact.named_weights), in one of three wire formats:
+(``model_weights``: "<index>_<layer path>.<variable>", with Keras' per-process layer numbering
+removed, so that two processes building the same architecture agree on every name), in one of
+three wire formats:
 
 - "float32": the weights as they are (4 bytes per parameter);
 - "float16": cast to half precision (2 bytes per parameter);
@@ -15,6 +17,7 @@ serialises arrays with ``numpy.save(allow_pickle=False)``, so no pickled object 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +26,7 @@ from flwr.app import Array, ArrayRecord, ConfigRecord
 WIRE_DTYPES = ("float32", "float16", "int8")
 SCALE_SUFFIX = "#scale"
 INT8_LEVELS = 127
+_LAYER_NUMBER = re.compile(r"_\d+(?=/|$)")  # "dense_3/kernel" -> "dense/kernel"
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,13 @@ class Holding:
     @property
     def windows(self) -> int:
         return int(sum(self.counts.values()))
+
+
+def model_weights(model) -> dict[str, np.ndarray]:
+    """Every weight of a Keras model by a name that does not depend on what else the process built;
+    sorted names give the order ``set_weights`` expects."""
+    return {f"{i:03d}_{_LAYER_NUMBER.sub('', w.path).replace('/', '.')}": np.asarray(w.numpy())
+            for i, w in enumerate(model.weights)}
 
 
 def encode_weights(weights: dict[str, np.ndarray], wire_dtype: str) -> ArrayRecord:
