@@ -262,6 +262,16 @@ def run_status(run_id: int, env: dict[str, str]) -> tuple[str, str]:
     return runs[0]["status"], runs[0].get("status-details", "")
 
 
+def run_log_status(out_dir: Path) -> Optional[str]:
+    """The "status" the ServerApp wrote to OUT/share.json ("completed", "failed: why"), or None when
+    the file is not readable here (the SuperLink runs on another machine). A ServerApp that ends
+    its run itself reports the reason there while Flower records the run as completed."""
+    try:
+        return str(json.loads((out_dir / "share.json").read_text())["status"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _last_line(text: str) -> str:
     """The last non-empty line of Flower's output: its error message follows banner lines."""
     lines = [line.strip(" │╭╮╰╯─") for line in text.splitlines()]

@@ -115,4 +115,7 @@ def run_app(
     status, details = deploy.wait_for_run(run_id, link, ca)
     if status != "finished:completed":
         raise deploy.DeployError(f"run {run_id} {status.replace('finished:', '')}: {details}")
+    outcome = deploy.run_log_status(out.resolve()) or "completed"
+    if outcome != "completed":
+        raise deploy.DeployError(f"run {run_id} {outcome} (round log in {out / 'share.json'})")
     typer.echo(f"run {run_id} completed; round log in {out / 'share.json'}")
