@@ -23,7 +23,7 @@ def tiny_share_config(run_dir: Path, **share) -> dict:
         "train": {"batch_size": 16, "n_critic": 2, "steps_per_epoch": 5},
         "classifier": {"architecture": "ign", "batch_size": 64, "dropout": 0.5},
         "share": {"nodes": 3, "rounds": 2, "split": "one_class", "gan_epochs_per_round": 1, "generated_per_class": 32,
-                  "classifier_epochs": 1, "min_nodes": 2, "round_timeout_s": 30.0, "run_dir": str(run_dir), **share},
+                  "classifier_epochs": 1, "min_nodes": 2, "round_timeout_s": 600.0, "run_dir": str(run_dir), **share},
     }
 
 

@@ -79,6 +79,7 @@ def run_round(config: Config, data: NodeData, state_dir: Path, instruction: Inst
 
     share = config.share
     seed = round_seed(config.seed, data.name, instruction.round)
+    keras.utils.set_random_seed(seed)  # TF's global seed also keys tf.data's shuffles: set it per node and round
     models = shared_models(_config_key(config), data.train.length, len(data.train.classes))
     state = load_state(state_dir, data.name)
     models.restore(state, seed)

@@ -5,7 +5,9 @@ checked here first, so bad input fails in a second with one line instead of insi
 The output folder is built aside and moved into place only when every round has run; it holds
 the round log ``share.json`` and ``nodes/<name>/`` (each node's state, see synth.share.node_state).
 By default one simulated node runs at a time, on all cores: the compiled models are shared by the
-nodes a worker plays, and results do not depend on the order nodes are played in.
+nodes a worker plays, and results do not depend on the order nodes are played in. The same seed
+and the same ``parallel`` give the same bytes; another ``parallel`` gives each worker another
+thread count, which changes floating-point summation order (results then agree only closely).
 """
 
 from __future__ import annotations
