@@ -126,14 +126,7 @@ def _run_info(config: Config, settings: ClassifierConfig, train: Windows, test: 
               held_out: dict) -> dict:
     """The run's metadata: the classifier's contract, provenance, and held-out figures."""
     return {
-        "classes": list(train.classes),
-        "window": train.length,
-        "rate_hz": RATE_HZ,
-        "units": "m/s^2",
-        "g_to_ms2": ST_G_TO_MS2,
-        "input_layout": "(batch, window, 3, 1) float32, axes x, y, z, gravity included",
-        "preprocessing": {"name": "gravity_rotation_suppression", "inside_model": True,
-                          "highpass": f"Butterworth order {HIGHPASS_ORDER}, {HIGHPASS_CUTOFF_HZ} Hz"},
+        **classifier_contract(train.classes, train.length),
         "architecture": settings.architecture,
         "parameters": int(model.count_params()),
         "seed": config.seed,
@@ -142,6 +135,21 @@ def _run_info(config: Config, settings: ClassifierConfig, train: Windows, test: 
         "test_recordings": sorted(set(test.groups.tolist())),
         "held_out": held_out,
         "config": config.model_dump(mode="json"),
+    }
+
+
+def classifier_contract(classes, window: int) -> dict:
+    """What a saved classifier takes and answers (the head of classifier.json; its gravity
+    rotation + suppression is inside the model, so it takes raw windows)."""
+    return {
+        "classes": list(classes),
+        "window": int(window),
+        "rate_hz": RATE_HZ,
+        "units": "m/s^2",
+        "g_to_ms2": ST_G_TO_MS2,
+        "input_layout": "(batch, window, 3, 1) float32, axes x, y, z, gravity included",
+        "preprocessing": {"name": "gravity_rotation_suppression", "inside_model": True,
+                          "highpass": f"Butterworth order {HIGHPASS_ORDER}, {HIGHPASS_CUTOFF_HZ} Hz"},
     }
 
 

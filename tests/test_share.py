@@ -261,3 +261,35 @@ def test_too_few_nodes_end_the_run_with_a_reason(tmp_path):
     config, grid, _ = _federation(tmp_path, raw)
     run_log = _serve(config, grid, tmp_path / "server")
     assert run_log["status"].startswith("failed: only 3 node(s) connected within 1 s")
+
+
+NODE_WITHOUT_RAY = """
+import sys
+sys.modules["ray"] = None  # importing ray now fails: a cluster node installs flwr without the simulation extra
+from synth.share import apps, client, node, node_data, models, wire, validation
+from synth.share.apps import client_app, server_app
+print("ok", "ray" in sys.modules and sys.modules["ray"] is not None)
+"""
+
+
+def test_the_node_and_server_code_paths_do_not_need_the_simulation_engine():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", NODE_WITHOUT_RAY], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok False")
+
+
+def test_a_node_leaves_a_generator_and_a_classifier_the_rest_of_synth_reads(tmp_path):
+    from synth.models.artifact import load_generator
+    from synth.models.sampling import sample_windows
+    from synth.train_classifier import load_trained_classifier
+
+    config, grid, _ = _federation(tmp_path, tiny_share_config(tmp_path / "run", rounds=1))
+    _serve(config, grid, tmp_path / "server")
+    generator, info = load_generator(tmp_path / "nodes" / "node-01" / "generator")
+    assert info.classes == CLASSES and info.provenance["share"]["round"] == 1
+    windows = sample_windows(generator, np.array([0, 1, 2]), info.noise_dim, 3, seed=1)
+    classifier = load_trained_classifier(tmp_path / "nodes" / "node-01" / "classifier")
+    assert classifier.predict_proba(windows).shape == (3, 3)

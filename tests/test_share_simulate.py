@@ -22,7 +22,7 @@ def test_simulation_runs_every_round_and_the_same_seed_gives_the_same_bytes(tmp_
     result = run_cli("share", "simulate", "--config", str(config), "--nodes", "3", "--out", str(second), timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     files = _node_files(first)
-    assert len(files) == 3 * (2 + 2)  # gan, classifier and two received generators per node
+    assert len(files) == 3 * 5  # gan, classifier, two received generators and the generator folder's weights per node
     assert files == _node_files(second)
     logs = [json.loads((folder / "share.json").read_text()) for folder in (first, second)]
     accuracy = [{n: v["accuracy"] for n, v in log["rounds"][-1]["nodes"].items()} for log in logs]

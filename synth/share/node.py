@@ -8,7 +8,9 @@ Each round a node:
 4. shuffles those with its local windows and continues training its own generator on the mixture
    (``gan_epochs_per_round`` x train.steps_per_epoch generator steps);
 5. trains its classifier on local + generated windows (``classifier_epochs``), scores it on
-   held-out real windows when it has them, saves its state and returns its generator's weights.
+   held-out real windows when it has them, saves its state and its current models (as a synth
+   generator folder and a classifier folder, synth.share.node_models) and returns its
+   generator's weights.
 
 Modes change steps 2-4: "fedavg" takes one averaged generator as its own and samples from it;
 "classifier_fedavg" trains no GAN and starts from the averaged classifier; "local" shares nothing.
@@ -31,6 +33,7 @@ from typing import Optional
 import numpy as np
 
 from synth.config import Config
+from synth.share.node_models import write_node_models
 from synth.share.node_state import NodeState, load_state, save_state
 from synth.share.wire import Holding
 from synth.windows import Windows, concat
@@ -108,6 +111,11 @@ def run_round(config: Config, data: NodeData, state_dir: Path, instruction: Inst
 
     state.round = instruction.round
     state.gan, state.classifier = models.gan_state(), models.classifier_state()
+    provenance = {"node": data.name, "round": instruction.round, "mode": share.mode,
+                  "local_windows": data.train.class_counts(), "generated_windows": synthetic.class_counts(),
+                  "generators_from": sorted(h.node for h, _ in sources)}
+    write_node_models(state_dir, models, config, data.train, provenance,
+                      {k: v for k, v in metrics.items() if k.startswith("accuracy")})
     save_state(state_dir, state, {"seed": config.seed, "classes": list(data.train.classes), "mode": share.mode})
     shares_generator = share.mode in ("relay", "fedavg")
     return RoundOutcome(
