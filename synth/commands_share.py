@@ -12,6 +12,9 @@ def register(app: typer.Typer, load_tensorflow: Callable[[], None]) -> None:
     """Add the ``synth share`` group to ``app``."""
     share_app = typer.Typer(help="Share generators between nodes that keep their data (Flower).", no_args_is_help=True)
     app.add_typer(share_app, name="share")
+    from synth.share.deploy_commands import register as register_deployment
+
+    register_deployment(share_app)  # keys, link, register, node, run: a real cluster
 
     @share_app.command()
     def simulate(
