@@ -95,18 +95,12 @@ def check_link_files(certs: Path) -> keys.ClusterFiles:
     return files
 
 
-def check_data_config(path: Path) -> None:
-    """ConfigError unless ``path`` is a valid synth config with a 'data' section."""
+def check_config_section(path: Path, section: str) -> None:
+    """ConfigError unless ``path`` is a valid synth config with the section ``section``
+    ("data" for a node's own recordings, "share" for a run)."""
     from synth.config import load_config, require
 
-    require(load_config(path).data, "data", str(path))
-
-
-def check_share_config(path: Path) -> None:
-    """ConfigError unless ``path`` is a valid synth config with a 'share' section."""
-    from synth.config import load_config, require
-
-    require(load_config(path).share, "share", str(path))
+    require(getattr(load_config(path), section), section, str(path))
 
 
 # ---- SuperLink and SuperNode processes ------------------------------------------------------

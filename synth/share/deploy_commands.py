@@ -15,6 +15,7 @@ import typer
 
 from synth.share import deploy, keys
 
+INTERRUPTED = 130  # exit code after Ctrl-C (128 + SIGINT)
 LinkOption = Annotated[str, typer.Option("--link", help="SuperLink address HOST:PORT (as its certificate names it).")]
 CaOption = Annotated[Path, typer.Option("--ca", help="CA certificate (ca.crt from 'synth share keys') that signed the SuperLink's.")]
 
@@ -84,7 +85,7 @@ def start_node(
 ) -> None:
     """Start a SuperNode (flower-supernode) that authenticates with its key and serves the ClientApp."""
     keys.load_private_key(key)
-    deploy.check_data_config(data_config)
+    deploy.check_config_section(data_config, "data")
     deploy.check_port_free("127.0.0.1", runtime_port)
     deploy.check_link(link, ca)
     deploy.make_state_dir(state_dir)
@@ -104,7 +105,7 @@ def run_app(
 ) -> None:
     """Submit the GAN-sharing Flower App to the SuperLink (flwr run) and follow it to its end."""
     if config.is_file():  # on the SuperLink's machine: check now and pass an absolute path
-        deploy.check_share_config(config)
+        deploy.check_config_section(config, "share")
         config = config.resolve()
     deploy.check_link(link, ca)
     run_id = deploy.submit_run(link, ca, str(config), str(out.resolve()), app)
@@ -112,7 +113,11 @@ def run_app(
     if not wait:
         typer.echo(run_id)
         return
-    status, details = deploy.wait_for_run(run_id, link, ca)
+    try:
+        status, details = deploy.wait_for_run(run_id, link, ca)
+    except KeyboardInterrupt:
+        typer.echo(f"run {run_id} stopped", err=True)
+        raise SystemExit(INTERRUPTED) from None  # not the CLI's generic note, which is about training
     if status != "finished:completed":
         raise deploy.DeployError(f"run {run_id} {status.replace('finished:', '')}: {details}")
     outcome = deploy.run_log_status(out.resolve()) or "completed"
