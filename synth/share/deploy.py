@@ -158,7 +158,7 @@ def flower_program(name: str) -> str:
     beside = Path(sys.executable).parent / name
     found = str(beside) if beside.is_file() else shutil.which(name)
     if found is None:
-        raise DeployError(f"{name} not found: install Flower (pip install 'flwr>=1.42,<2') in this environment")
+        raise DeployError(f"{name} not found: install Flower 1.42 in this environment (pip install 'flwr>=1.42,<1.43')")
     return found
 
 
@@ -205,9 +205,9 @@ def flwr_json(args: Sequence[str], env: dict[str, str], what: str) -> dict:
     try:
         answer = json.loads(done.stdout)
     except json.JSONDecodeError:
-        raise DeployError(f"{what}: {_last_line(done.stderr or done.stdout) or f'flwr exited with {done.returncode}'}") from None
+        raise DeployError(f"{what}: {_flower_message(done.stderr or done.stdout) or f'flwr exited with {done.returncode}'}") from None
     if not answer.get("success", False):
-        raise DeployError(f"{what}: {_last_line(answer.get('error-message', ''))}")
+        raise DeployError(f"{what}: {_flower_message(answer.get('error-message', ''))}")
     return answer
 
 
@@ -266,11 +266,19 @@ def run_log_status(out_dir: Path) -> Optional[str]:
         return None
 
 
-def _last_line(text: str) -> str:
-    """The last non-empty line of Flower's output: its error message follows banner lines."""
-    lines = [line.strip(" │╭╮╰╯─") for line in text.splitlines()]
-    lines = [line for line in lines if line and line != "Error"]
-    return lines[-1] if lines else ""
+def _flower_message(text: str) -> str:
+    """Flower's error text in one line: its first paragraph after the "Using SuperLink" banner,
+    bullets joined ("Invalid Flower App configuration in '...': Unable to find attribute ...")."""
+    cleaned = [line.strip(" │╭╮╰╯─") for line in text.splitlines()]
+    paragraphs, current = [], []
+    for line in [*cleaned, ""]:
+        if line and line != "Error":
+            current.append(line.removeprefix("- "))
+        elif current:
+            paragraphs.append(" ".join(current))
+            current = []
+    paragraphs = [p for p in paragraphs if not p.startswith("Using SuperLink")]
+    return paragraphs[0] if paragraphs else ""
 
 
 def _reason(exc: BaseException) -> str:
