@@ -3,9 +3,10 @@ node authentication, started by the ``synth share`` commands exactly as the Rasp
 starts them (keys, link, register, node, run).
 
 One SuperLink and two registered SuperNodes (pi-01, pi-02) serve the whole module; pi-03 has a
-key the SuperLink never registered. Every Flower process is started in its own session and
-killed with all its descendants at teardown: this process becomes a child subreaper so that
-processes Flower detaches (flower-superexec, ServerApp and ClientApp processes) stay findable.
+key the SuperLink never registered. Every process the module starts carries a token in its
+environment, which Flower passes on to the processes it starts (flower-superexec, ServerApp and
+ClientApp processes, some of them detached), so teardown finds and kills exactly those. This
+process is their child subreaper meanwhile, so that it can reap the ones Flower orphaned.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import stat
 import subprocess
 import sys
 import time
+import uuid
 import zipfile
 from io import BytesIO
 from pathlib import Path
@@ -31,7 +33,9 @@ from test_cli import assert_one_line_error
 from synth.errors import SynthError
 from synth.share import deploy, keys
 
-ENV = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+TOKEN = ("SYNTH_DEPLOY_TEST", uuid.uuid4().hex)  # environment variable that marks every process this module starts
+ENV = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+       TOKEN[0]: TOKEN[1]}
 # A round ends as soon as every node answered or was reported unavailable (two missed 30 s
 # heartbeats), so this only bounds a round on slow, busy cores; it also bounds the wait for
 # min_nodes, i.e. for a killed node to rejoin, seconds.
@@ -70,13 +74,31 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def kill_tree(process: subprocess.Popen) -> None:
-    """SIGKILL ``process`` and every process below it (a Raspberry Pi losing power), then reap it."""
-    for pid in [process.pid, *descendants(process.pid)]:
+def marked_processes() -> list[int]:
+    """The live processes that carry this module's token (started by it, or by Flower for it)."""
+    marker, pids = "=".join(TOKEN).encode(), []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / "environ").read_bytes().split(b"\0"):
+                pids.append(int(entry.name))
+        except OSError:
+            continue  # ended while we looked, or not ours to read
+    return pids
+
+
+def kill(pids: list[int]) -> None:
+    """SIGKILL every process in ``pids`` (a Raspberry Pi losing power)."""
+    for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def kill_tree(process: subprocess.Popen) -> None:
+    """SIGKILL a running ``process`` and every process below it, then reap it."""
+    if process.poll() is None:
+        kill([process.pid, *descendants(process.pid)])
     process.wait(timeout=30)
 
 
@@ -153,8 +175,16 @@ class Cluster:
         return path
 
     def close(self) -> None:
+        """Kill every process of the module, whoever its parent is now, and reap them."""
+        orphans = marked_processes()
+        kill(orphans)
         for process in self.processes:
-            kill_tree(process)
+            process.wait(timeout=30)
+        for pid in orphans:
+            try:
+                os.waitpid(pid, 0)  # re-parented to this subreaper
+            except ChildProcessError:
+                pass  # a child of a Popen above (already reaped) or of another process
 
     def _link_answers(self) -> bool:
         try:
@@ -185,16 +215,6 @@ def cluster(tmp_path_factory):
     finally:
         cluster.close()
         libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
-        _reap_orphans()
-
-
-def _reap_orphans() -> None:
-    """Collect the exit status of killed processes that were re-parented to this one."""
-    for pid in descendants(os.getpid()):
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
 
 
 # ---- the Flower App and the key folder ---------------------------------------------------------
@@ -306,9 +326,20 @@ def test_a_node_killed_mid_round_does_not_stop_the_round_and_catches_up_after_a_
     wait_for(lambda: "Start `flwr-clientapp` process" in cluster.log("pi-02")[log_start:], 120, "pi-02 to start round 1")
     time.sleep(3)  # the ClientApp is training now
     kill_tree(cluster.nodes["pi-02"])
+    # the SuperLink answers for pi-02 ("Node Unavailable") once it missed two heartbeats; a node
+    # back before that would be waited for until the round timeout instead
+    wait_for(lambda: len(_rounds(out)) == 1, ROUND_TIMEOUT_S, "round 1 to end without pi-02")
     cluster.restart_until_joined("pi-02")
     wait_for(lambda: run.poll() is not None, RUN_TIMEOUT_S, "the run to finish")
     assert run.returncode == 0, cluster.log("run-d")[-3000:]
-    first, second = json.loads((out / "share.json").read_text())["rounds"]
-    assert sorted(first["nodes"]) == ["pi-01"]  # the round ended without pi-02, at its timeout
+    first, second = _rounds(out)
+    assert sorted(first["nodes"]) == ["pi-01"] and "Node Unavailable" in str(first["failed"])
     assert sorted(second["nodes"]) == ["pi-01", "pi-02"]  # pi-02 came back and took part again
+
+
+def _rounds(out: Path) -> list[dict]:
+    """The rounds the ServerApp has logged in OUT/share.json so far (it rewrites it after each)."""
+    try:
+        return json.loads((out / "share.json").read_text())["rounds"]
+    except (OSError, ValueError):
+        return []
