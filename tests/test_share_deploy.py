@@ -32,6 +32,7 @@ from share_support import tiny_share_config
 from test_cli import assert_one_line_error
 from synth.errors import SynthError
 from synth.share import deploy, keys
+from synth.share.node_state import STATE_FILE
 
 TOKEN = ("SYNTH_DEPLOY_TEST", uuid.uuid4().hex)  # environment variable that marks every process this module starts
 ENV = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -315,7 +316,7 @@ def test_two_registered_nodes_complete_a_run_over_tls(cluster):
     (only_round,) = json.loads((out / "share.json").read_text())["rounds"]
     assert only_round["answered"] == 2 and sorted(only_round["nodes"]) == ["pi-01", "pi-02"]
     for name in ("pi-01", "pi-02"):
-        assert (cluster.root / name / "state.json").is_file()  # each node keeps its state in its --state-dir
+        assert (cluster.root / name / STATE_FILE).is_file()  # each node keeps its state in its --state-dir
 
 
 def test_a_node_killed_mid_round_does_not_stop_the_round_and_catches_up_after_a_restart(cluster):
@@ -335,6 +336,7 @@ def test_a_node_killed_mid_round_does_not_stop_the_round_and_catches_up_after_a_
     first, second = _rounds(out)
     assert sorted(first["nodes"]) == ["pi-01"] and "Node Unavailable" in str(first["failed"])
     assert sorted(second["nodes"]) == ["pi-01", "pi-02"]  # pi-02 came back and took part again
+    assert json.loads((cluster.root / "pi-02" / STATE_FILE).read_text())["round"] == 2
 
 
 def _rounds(out: Path) -> list[dict]:
