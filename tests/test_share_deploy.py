@@ -252,6 +252,30 @@ def test_keys_are_private_signed_for_the_hosts_and_kept_when_run_again(tmp_path)
     assert done.returncode == 2 and "not valid for 10.9.9.9" in done.stderr
 
 
+@pytest.mark.parametrize("values", [
+    {"data-config": "/home/pi/my data/node.json", "state-dir": "C:\\state", "node-name": "pi-01"},
+    {"data-config": '/data/"quoted".json', "node-name": "zürich-é"},
+    {"out-dir": "/runs/it's"},
+])
+def test_node_config_values_reach_flower_unchanged(values):
+    from flwr.common.config import parse_config_args
+
+    assert parse_config_args([deploy.node_config_arg(values)]) == values
+
+
+@pytest.mark.parametrize("address, expected", [
+    ("192.168.1.10:8000", ("192.168.1.10", 8000)), ("[::1]:9093", ("::1", 9093)), ("link.local:1", ("link.local", 1)),
+])
+def test_link_addresses_are_host_and_port(address, expected):
+    assert deploy.parse_link(address) == expected
+
+
+@pytest.mark.parametrize("address", ["192.168.1.10", "https://link:8000", "link:0", "link:http", ":8000"])
+def test_malformed_link_addresses_are_refused(address):
+    with pytest.raises(SynthError, match="is not HOST:PORT"):
+        deploy.parse_link(address)
+
+
 # ---- bad input: one line, exit code 2 ----------------------------------------------------------
 
 

@@ -135,9 +135,18 @@ def node_command(ca: Path, key: Path, link: str, node_config: dict[str, str], ru
 
 
 def node_config_arg(values: dict[str, str]) -> str:
-    """Flower's ``--node-config`` text: space-separated ``key="value"`` pairs, values as TOML strings
-    (a JSON string is a valid TOML basic string)."""
-    return " ".join(f"{key}={json.dumps(str(value))}" for key, value in values.items())
+    """Flower's ``--node-config`` / ``--run-config`` text: space-separated ``key="value"`` pairs."""
+    return " ".join(f"{key}={_toml_string(str(value))}" for key, value in values.items())
+
+
+def _toml_string(value: str) -> str:
+    """``value`` as a TOML string Flower's key=value parser accepts: it cuts a quoted value at the
+    next quote of the same kind, so a value holding '"' goes in single quotes (a literal string)."""
+    if '"' not in value:
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if "'" not in value and "\n" not in value:
+        return f"'{value}'"
+    raise ConfigError(f"{value!r}: Flower cannot pass a value that holds both kinds of quotes")
 
 
 def flower_environment(state_dir: Optional[Path]) -> dict[str, str]:
