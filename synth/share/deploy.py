@@ -2,7 +2,7 @@
 from a key folder made by synth.share.keys.
 
 Flower 1.42 serves the Fleet API (SuperNodes), the Control API (`flwr`) and the Runtime API
-(ServerApp) on one HTTPS port of the SuperLink (8000 unless ``--port``). Node authentication
+(ServerApp) on one HTTPS port of the SuperLink. Node authentication
 (``--enable-supernode-auth``) admits only SuperNodes whose public key was registered through
 the Control API (``flwr supernode register``); the SuperNode proves it holds the private key by
 signing every request. Everything here checks its inputs first, so a missing or wrong
@@ -33,8 +33,6 @@ from typing import Iterator, NoReturn, Optional, Sequence
 from synth.errors import ConfigError, OutputError, SynthError, first_line
 from synth.share import keys
 
-LINK_PORT = 8000  # Flower 1.42's SuperLink port (Fleet, Control and Runtime APIs share it)
-NODE_RUNTIME_PORT = 9094  # a SuperNode's loopback Runtime API port, used by its ClientApp process
 CONNECT_TIMEOUT_S = 5.0  # TCP connect + TLS handshake budget of the reachability check, seconds
 POLL_S = 2.0  # interval between run-status queries while waiting for a run, seconds
 FLOWER_APP = Path(__file__).with_name("flower_app")  # the Flower App that `flwr run` bundles
@@ -55,7 +53,7 @@ def parse_link(address: str) -> tuple[str, int]:
     host, sep, port = address.strip().rpartition(":")
     host = host.strip("[]")
     if "://" in address or not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"SuperLink address {address!r} is not HOST:PORT (e.g. 192.168.1.10:{LINK_PORT})")
+        raise ConfigError(f"SuperLink address {address!r} is not HOST:PORT (e.g. 192.168.1.10:8000)")
     return host, int(port)
 
 

@@ -3,7 +3,9 @@
 Thin wrappers over Flower's own programs (flower-superlink, flower-supernode, flwr) that check
 their inputs first, so a missing or wrong certificate or an unreachable SuperLink is one line and
 exit code 2, and that always start Flower with TLS and node authentication. ``link`` and
-``node`` become the Flower process (exec), which is what a systemd unit wants.
+``node`` become the Flower process (exec), which is what a systemd unit wants. The modules
+behind them (cryptography, ssl) are imported inside the commands so that every other ``synth``
+command starts without them.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from synth.share import deploy, keys
-
 INTERRUPTED = 130  # exit code after Ctrl-C (128 + SIGINT)
+LINK_PORT = 8000  # Flower 1.42's SuperLink port (Fleet, Control and Runtime APIs share it)
+NODE_RUNTIME_PORT = 9094  # Flower's loopback port between a SuperNode and its ClientApp process
 LinkOption = Annotated[str, typer.Option("--link", help="SuperLink address HOST:PORT (as its certificate names it).")]
 CaOption = Annotated[Path, typer.Option("--ca", help="CA certificate (ca.crt from 'synth share keys') that signed the SuperLink's.")]
 
@@ -37,6 +39,8 @@ def make_keys(
     host: Annotated[Optional[list[str]], typer.Option("--host", help="A name or IP the SuperLink is reached by (repeatable); localhost and 127.0.0.1 are always in.")] = None,
 ) -> None:
     """Make a CA, the SuperLink's TLS certificate and ECDSA P-384 key pairs for the SuperNodes."""
+    from synth.share import keys
+
     names = [*(keys.node_names(nodes, prefix) if nodes else []), *(node or [])]
     written = keys.make_cluster_keys(out, names, host or [])
     for path in written:
@@ -49,9 +53,11 @@ def start_link(
     certs: Annotated[Path, typer.Option(help="Key folder from 'synth share keys' (ca.crt, server.pem, server.key).")],
     state_dir: Annotated[Path, typer.Option(help="SuperLink state: database of registered nodes and runs, installed app bundles.")],
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface, for a cluster).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of Flower's Fleet, Control and Runtime APIs.")] = deploy.LINK_PORT,
+    port: Annotated[int, typer.Option(help="Port of Flower's Fleet, Control and Runtime APIs.")] = LINK_PORT,
 ) -> None:
     """Start the SuperLink (flower-superlink) with TLS and node authentication."""
+    from synth.share import deploy
+
     files = deploy.check_link_files(certs)
     deploy.check_port_free(host, port)
     deploy.make_state_dir(state_dir)
@@ -66,6 +72,8 @@ def register_nodes(
     ca: CaOption,
 ) -> None:
     """Register SuperNode public keys with the SuperLink; only registered nodes may connect."""
+    from synth.share import deploy, keys
+
     for public_key in public_keys:
         keys.load_public_key(public_key)  # every key is checked before the first is registered
     deploy.check_link(link, ca)
@@ -81,9 +89,11 @@ def start_node(
     data_config: Annotated[Path, typer.Option(help="synth JSON config whose 'data' section names this node's recordings.")],
     state_dir: Annotated[Path, typer.Option(help="This node's persistent state (models, round progress) and Flower's app bundles.")],
     name: Annotated[str, typer.Option(help="Node name in logs and round reports, e.g. pi-01.")],
-    runtime_port: Annotated[int, typer.Option(help="Loopback port between this SuperNode and its ClientApp process; one per node on a machine.")] = deploy.NODE_RUNTIME_PORT,
+    runtime_port: Annotated[int, typer.Option(help="Loopback port between this SuperNode and its ClientApp process; one per node on a machine.")] = NODE_RUNTIME_PORT,
 ) -> None:
     """Start a SuperNode (flower-supernode) that authenticates with its key and serves the ClientApp."""
+    from synth.share import deploy, keys
+
     keys.load_private_key(key)
     deploy.check_config_section(data_config, "data")
     deploy.check_port_free("127.0.0.1", runtime_port)
@@ -101,14 +111,16 @@ def run_app(
     config: Annotated[Path, typer.Option("--config", "-c", help="synth JSON config with a 'share' section, as a path on the SuperLink's machine.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the server's round log share.json, on the SuperLink's machine.")],
     wait: Annotated[bool, typer.Option(help="Show the run's log and wait for its end (--no-wait: print the run ID and return).")] = True,
-    app: Annotated[Path, typer.Option(help="Flower App folder to submit (pyproject.toml with [tool.flwr.app]).")] = deploy.FLOWER_APP,
+    app: Annotated[Optional[Path], typer.Option(help="Flower App folder to submit (default: synth's, synth/share/flower_app).")] = None,
 ) -> None:
     """Submit the GAN-sharing Flower App to the SuperLink (flwr run) and follow it to its end."""
+    from synth.share import deploy
+
     if config.is_file():  # on the SuperLink's machine: check now and pass an absolute path
         deploy.check_config_section(config, "share")
         config = config.resolve()
     deploy.check_link(link, ca)
-    run_id = deploy.submit_run(link, ca, str(config), str(out.resolve()), app)
+    run_id = deploy.submit_run(link, ca, str(config), str(out.resolve()), app or deploy.FLOWER_APP)
     typer.echo(f"run {run_id} started", err=True)
     if not wait:
         typer.echo(run_id)
