@@ -88,6 +88,8 @@ def make_cluster_keys(out: str | Path, names: Sequence[str], hosts: Sequence[str
     """
     files = ClusterFiles(Path(out))
     all_hosts = _unique([*DEFAULT_HOSTS, *hosts])
+    for name in names:
+        _check_name(name)  # before anything is written
     written: list[Path] = []
     if files.ca_cert.exists() != files.ca_key.exists():
         raise ConfigError(f"{files.root} holds only one of ca.crt and ca.key: remove the other to start over")
@@ -102,7 +104,6 @@ def make_cluster_keys(out: str | Path, names: Sequence[str], hosts: Sequence[str
         server_key, server_cert = make_server_certificate(ca_key, ca_cert, all_hosts)
         written += [_write_key(files.server_key, _pem_private(server_key)), _write(files.server_cert, _pem_cert(server_cert))]
     for name in names:
-        _check_name(name)
         if not files.node_key(name).exists():
             private, public = make_node_keys(name)
             written += [_write_key(files.node_key(name), private), _write(files.node_public(name), public)]
