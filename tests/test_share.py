@@ -3,6 +3,7 @@ played in-process (every message inspected; nodes failing, falling silent or sen
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from synth.config import parse_config
 from synth.errors import ConfigError
 from synth.share.aggregate import average_generators
 from synth.share.partition import partition
+from synth.share.server import ShareRunError
 from synth.share.validation import Rejected, check_holding, checked_weights
 from synth.share.wire import Holding, decoded_weights, encode_weights, holding_record, read_holding
 from synth.windows import Windows
@@ -259,7 +261,9 @@ def test_other_modes_send_what_they_promise(tmp_path, mode, record):
 def test_too_few_nodes_end_the_run_with_a_reason(tmp_path):
     raw = with_share(tiny_share_config(tmp_path / "run"), min_nodes=5, round_timeout_s=1.0)
     config, grid, _ = _federation(tmp_path, raw)
-    run_log = _serve(config, grid, tmp_path / "server")
+    with pytest.raises(ShareRunError, match="only 3 node"):
+        _serve(config, grid, tmp_path / "server")
+    run_log = json.loads((tmp_path / "server" / "share.json").read_text())
     assert run_log["status"].startswith("failed: only 3 node(s) connected within 1 s")
 
 

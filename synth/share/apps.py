@@ -75,4 +75,8 @@ def _setting(run_config: Mapping, defaults: Mapping[str, str], key: str, fallbac
     return str(value)
 
 
-server_app, client_app = make_apps()
+# two plain assignments: `flwr run` finds the apps by reading this module's source
+_apps = make_apps()
+server_app = _apps[0]
+client_app = _apps[1]
+__all__ = ["client_app", "make_apps", "server_app"]

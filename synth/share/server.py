@@ -102,7 +102,10 @@ class Relay:
 
 
 def serve(grid: Grid, config: Config, classes: tuple[str, ...], window: int, out_dir: Path) -> dict:
-    """Run every round; returns the round log (also written to out_dir/share.json)."""
+    """Run every round; returns the round log (also written to out_dir/share.json).
+
+    A run that cannot go on writes its reason into the log's status, then raises ShareRunError.
+    """
     share = config.share
     relay = Relay(config, classes, window)
     run_log = {"classes": list(classes), "mode": share.mode, "status": "running", "rounds": [],
@@ -114,7 +117,8 @@ def serve(grid: Grid, config: Config, classes: tuple[str, ...], window: int, out
         run_log["status"] = "completed"
     except SynthError as exc:
         run_log["status"] = f"failed: {exc}"
-        log.error("%s", exc)
+        write_json(Path(out_dir) / LOG_FILE, run_log)
+        raise  # so that Flower marks the run failed too
     write_json(Path(out_dir) / LOG_FILE, run_log)
     return run_log
 
