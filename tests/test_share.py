@@ -62,6 +62,13 @@ def test_by_class_split_leaves_one_class_out_per_node_and_by_recording_keeps_all
     assert all(len(set(p.y.tolist())) == 3 for p in partition(_windows(), 2, "by_recording", seed=1))
 
 
+def test_by_recording_deals_more_nodes_than_a_class_has_recordings_as_long_as_every_node_gets_one():
+    parts = partition(_windows(recordings_per_class=4), 10, "by_recording", seed=1)
+    assert all(len(p) > 0 for p in parts) and sum(len(p) for p in parts) == len(_windows())
+    with pytest.raises(ConfigError, match="13 nodes but the data has only 12 training recordings"):
+        partition(_windows(recordings_per_class=4), 13, "by_recording", seed=1)
+
+
 def test_partition_is_reproducible_and_depends_on_the_seed():
     a, b, c = (partition(_windows(), 2, "by_recording", seed=s) for s in (1, 1, 2))
     assert all(np.array_equal(p.groups, q.groups) for p, q in zip(a, b))

@@ -3,15 +3,17 @@
 A unit of data is one (recording, class) pair: all windows of one class cut from one recording
 (or subject), so a recording never straddles two nodes. Splits:
 
-- "by_recording": every node may hold every class; each class's recordings are dealt round-robin
-  to all nodes (a node ends up with a few recordings of each class, if there are enough);
+- "by_recording": every node may hold every class; the recordings are dealt round-robin to all
+  nodes (a node ends up with a few recordings of each class if there are enough, and with at
+  least one recording as long as there are as many recordings as nodes);
 - "by_class": node i lacks class i mod K and holds the others (non-IID, every class is missing
   somewhere);
 - "one_class": node i holds class i mod K only (IoTGAN's extreme split).
 
 ``node_classes`` (one list of class names per node) pins the classes instead. Each class's units
-are shuffled with the seed and dealt round-robin among the nodes that hold the class, so the same
-seed always gives the same partition.
+are shuffled with the seed and dealt round-robin among the nodes that hold the class (by_class,
+one_class, node_classes: each such node gets at least one recording of each of its classes), so
+the same seed always gives the same partition.
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ def partition(
     train: Windows, nodes: int, split: str, seed: int, node_classes: Optional[Sequence[Sequence[str]]] = None
 ) -> list[Windows]:
     """One Windows per node (labels keep indexing ``train.classes``); errors name the node at fault."""
-    held = _classes_per_node(train.classes, nodes, split, node_classes)
     rng = np.random.default_rng(seed)
+    if split == "by_recording" and node_classes is None:
+        return _deal_every_recording(train, nodes, rng)
+    held = _classes_per_node(train.classes, nodes, split, node_classes)
     chosen: list[list[np.ndarray]] = [[] for _ in range(nodes)]
     for k, name in enumerate(train.classes):
         holders = [i for i in range(nodes) if k in held[i]]
@@ -55,6 +59,22 @@ def partition(
     return [train.subset(np.sort(np.concatenate(c))) for c in chosen]
 
 
+def _deal_every_recording(train: Windows, nodes: int, rng: np.random.Generator) -> list[Windows]:
+    """by_recording: each class's units shuffled and dealt round-robin, the turn running on across
+    classes, so nodes get some of every class when there are enough recordings, one at least."""
+    chosen: list[list[np.ndarray]] = [[] for _ in range(nodes)]
+    turn = 0
+    for k in range(len(train.classes)):
+        units = _units_of_class(train, k)
+        rng.shuffle(units)
+        for unit in units:
+            chosen[turn % nodes].append(unit)
+            turn += 1
+    if turn < nodes:
+        raise ConfigError(f"share: {nodes} nodes but the data has only {turn} training recordings: use fewer nodes")
+    return [train.subset(np.sort(np.concatenate(c))) for c in chosen]
+
+
 def _classes_per_node(
     classes: Sequence[str], nodes: int, split: str, node_classes: Optional[Sequence[Sequence[str]]]
 ) -> list[set[int]]:
@@ -62,8 +82,6 @@ def _classes_per_node(
     if node_classes is not None:
         return _pinned_classes(classes, nodes, node_classes)
     k = len(classes)
-    if split == "by_recording":
-        return [set(range(k)) for _ in range(nodes)]
     if split == "by_class":
         return [set(range(k)) - {i % k} if k > 1 else {0} for i in range(nodes)]
     if split == "one_class":
