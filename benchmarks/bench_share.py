@@ -291,6 +291,7 @@ def centralised(models: Models, config_file: Path, nodes: int) -> dict:
     config = load_config(config_file)
     parts, test = simulated_nodes(config, config_file.parent, nodes)
     pooled = concat([p.train for p in parts])
+    pooled = pooled.subset(np.argsort(pooled.groups, kind="stable"))  # the same order whatever the split
     share = config.share.model_copy(update={"classifier_epochs": config.share.rounds * config.share.classifier_epochs})
     config = config.model_copy(update={"share": share})
     shared = models.get(config, len(pooled.classes))
