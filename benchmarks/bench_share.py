@@ -197,6 +197,7 @@ class Bench:
     base: dict = field(default_factory=lambda: json.loads(BASE_CONFIG.read_text()))
     runs: dict = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
+    incomplete: list = field(default_factory=list)  # rounds some node missed: their numbers are suspect
 
     def say(self, text: str) -> None:
         """A progress line on stderr, with minutes:seconds since the start."""
@@ -204,9 +205,12 @@ class Bench:
         print(f"[{int(elapsed // 60):3d}:{int(elapsed % 60):02d}] {text}", file=sys.stderr, flush=True)
 
     def share_settings(self, **extra) -> dict:
+        """Share settings of a run; min_nodes = all nodes, or the server may start round 1 before
+        every simulated node has registered and leave the late ones out of it."""
         s = self.settings
+        nodes = extra.get("nodes", s.nodes)
         return {"rounds": s.rounds, "gan_epochs_per_round": s.gan_epochs_per_round, "classifier_epochs": s.classifier_epochs,
-                "generated_per_class": s.generated_per_class, "nodes": s.nodes, **extra}
+                "generated_per_class": s.generated_per_class, "nodes": nodes, "min_nodes": nodes, **extra}
 
     def simulate(self, name: str, share: dict, nodes: int, steps_per_epoch: int, data: Optional[dict] = None,
                  parallel: Optional[int] = None) -> Run:
@@ -223,6 +227,9 @@ class Bench:
                                                parallel=parallel or self.parallel)
         run = Run(config, folder, log, time.perf_counter() - started, memory.peak_rss, memory.peak_pss, memory.own_before)
         self.say(f"{name}: done in {run.seconds:.0f} s")
+        for entry in log["rounds"]:
+            if entry["answered"] != nodes:
+                self.incomplete.append(f"{name} round {entry['round']}: {entry['answered']} of {nodes} nodes answered")
         self.runs[name] = run
         return run
 
@@ -501,7 +508,8 @@ def report(results: dict) -> str:
         out += [f"- {r['nodes']} nodes: {r['note']}" for r in results["scale"] if r["note"]] + [""]
     if "sla" in results:
         out += _sla_lines(results["sla"])
-    out += [f"runtime {results['runtime_s'] / 60:.1f} min"]
+    missed = results.get("incomplete_rounds") or ["none"]
+    out += [f"rounds that some node missed: {'; '.join(missed)}  ", f"runtime {results['runtime_s'] / 60:.1f} min"]
     return "\n".join(out) + "\n"
 
 
@@ -553,6 +561,7 @@ def _run_parts(bench: Bench, parts: list[str], results: dict, out: Path) -> None
             bench.say(f"part {part}")
             results[part] = steps[part]()
             results["runtime_s"] = time.perf_counter() - bench.started
+            results["incomplete_rounds"] = bench.incomplete
             (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
 
 
