@@ -416,8 +416,8 @@ def sla_part(bench: Bench, models: Models, judge) -> dict:
     base = bench.base
     data, notes = mobility_data(MOBILITY, base["data"]["window"], base["data"]["stride"])
     nodes = len(MOBILITY_CLASSES)
-    notes.append("split one_class with one node per class: by_recording and by_class would need more training "
-                 "recordings of walking and biking (one each is left once one is held out)")
+    notes.append("split one_class with one node per class: walking and biking keep one training recording each "
+                 "once one is held out, so no split can give those classes to more than one node")
     rows = accuracy_part(bench, models, "st_mobility", ("one_class",), bench.settings.sla_modes, data, nodes)
     cover = coverage_part(bench, models, judge, "st_mobility", ("one_class",), data, nodes) if "relay" in bench.settings.sla_modes else []
     return {"data": data, "notes": notes, "accuracy": rows, "coverage": cover}
