@@ -18,7 +18,7 @@ def test_simulation_runs_every_round_and_the_same_seed_gives_the_same_bytes(tmp_
     first, second = tmp_path / "first", tmp_path / "second"
     result = run_cli("share", "simulate", "--config", str(config), "--nodes", "3", "--out", str(first), timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "round 2: 3/3 nodes" in result.stdout and "node-02: held-out accuracy" in result.stdout
+    assert "round 1: 3/3 nodes" in result.stdout and "round 2: 3/3 nodes" in result.stdout and "node-02: held-out accuracy" in result.stdout
     result = run_cli("share", "simulate", "--config", str(config), "--nodes", "3", "--out", str(second), timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     files = _node_files(first)

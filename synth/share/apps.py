@@ -2,7 +2,8 @@
 
 Deployment (``flwr run`` against a SuperLink) uses the module-level apps, configured by Flower:
 - run config (the Flower App's [tool.flwr.app.config], overridable with ``flwr run --run-config``):
-  ``share-config`` (path of the run's synth config on the SuperLink machine) and ``out-dir``;
+  ``share-config`` (path of the run's synth config on the SuperLink machine) and ``out-dir``
+  (and ``min-nodes``, which only a simulation sets: all its nodes, so that none misses round 1);
 - node config (``flower-supernode --node-config``): ``data-config`` (path of the node's own synth
   config with a data section), ``state-dir`` (the node's state folder) and ``node-name``.
 A simulation (synth.share.simulate) builds the same apps with those values given up front; its
@@ -21,7 +22,7 @@ from flwr.serverapp import Grid, ServerApp
 from synth.config import Config, load_config, require
 from synth.errors import ConfigError
 
-SHARE_CONFIG, OUT_DIR = "share-config", "out-dir"
+SHARE_CONFIG, OUT_DIR, MIN_NODES = "share-config", "out-dir", "min-nodes"
 DATA_CONFIG, STATE_DIR, NODE_NAME = "data-config", "state-dir", "node-name"
 NODES_SUBDIR = "nodes"
 
@@ -36,8 +37,8 @@ def make_apps(defaults: Mapping[str, str] | None = None) -> tuple[ServerApp, Cli
         from synth.share.node_data import federation_classes
         from synth.share.server import serve
 
-        config = load_config(_setting(context.run_config, defaults, SHARE_CONFIG))
-        require(config.share, "share")
+        config = _with_min_nodes(load_config(_setting(context.run_config, defaults, SHARE_CONFIG)),
+                                 int(_setting(context.run_config, defaults, MIN_NODES, "0")))
         out_dir = Path(_setting(context.run_config, defaults, OUT_DIR, config.share.run_dir))
         serve(grid, config, federation_classes(config), require(config.data, "data").window, out_dir)
 
@@ -48,6 +49,15 @@ def make_apps(defaults: Mapping[str, str] | None = None) -> tuple[ServerApp, Cli
         return answer(message, lambda config, classes: _node(context, defaults, config, classes))
 
     return server, client
+
+
+def _with_min_nodes(config: Config, expected: int) -> Config:
+    """``config`` whose share.min_nodes is at least ``expected`` (a simulation knows all its nodes
+    will join, and must not start round 1 before they have)."""
+    share = require(config.share, "share")
+    if expected <= share.min_nodes:
+        return config
+    return config.model_copy(update={"share": share.model_copy(update={"min_nodes": expected})})
 
 
 def _node(context: Context, defaults: Mapping[str, str], config: Config, classes: tuple[str, ...]):

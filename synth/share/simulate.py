@@ -2,6 +2,7 @@
 
 Everything a node would refuse (unknown classes, a node without data, fewer than 2 nodes) is
 checked here first, so bad input fails in a second with one line instead of inside the engine.
+Round 1 waits for every simulated node to join (Flower registers them while the server starts).
 The output folder is built aside and moved into place only when every round has run; it holds
 the round log ``share.json`` and ``nodes/<name>/`` (each node's state, see synth.share.node_state).
 By default one simulated node runs at a time, on all cores: the compiled models are shared by the
@@ -19,7 +20,7 @@ from typing import Optional
 
 from synth.atomic import build_directory
 from synth.config import load_config, require
-from synth.share.apps import OUT_DIR, SHARE_CONFIG, make_apps
+from synth.share.apps import MIN_NODES, OUT_DIR, SHARE_CONFIG, make_apps
 from synth.share.node_data import simulated_nodes
 from synth.share.server import LOG_FILE, ShareRunError
 
@@ -56,7 +57,7 @@ def _run_engine(config_file: Path, staging: Path, nodes: int, parallel: int) -> 
     """Flower's Ray-backed simulation of the apps, writing into ``staging``."""
     from flwr.simulation import run_simulation
 
-    server, client = make_apps({SHARE_CONFIG: str(config_file), OUT_DIR: str(staging)})
+    server, client = make_apps({SHARE_CONFIG: str(config_file), OUT_DIR: str(staging), MIN_NODES: str(nodes)})
     cpus = os.cpu_count() or 1
     per_node = max(cpus / max(parallel, 1), 1)
     run_simulation(
