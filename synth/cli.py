@@ -185,6 +185,7 @@ _register("synth.commands_stream")
 _register("synth.commands_export")
 _register("synth.commands_export_c")
 _register("synth.commands_share")
+_register("synth.commands_anomaly")
 
 
 def main() -> None:

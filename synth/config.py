@@ -160,6 +160,48 @@ class ShareConfig(_Strict):
     run_dir: str = "runs/share"
 
 
+class AnomalyConfig(_Strict):
+    """``synth anomaly``: autoencoder anomaly detection, centralised, local-only or federated.
+
+    ``source``: "windows" (the data section's accelerometer windows, with ``faults`` injected
+    into the test recordings' windows), "csv" (``path``; ``label_column`` optional), "shuttle"
+    (river's copy unless ``path``), "nbaiot" (a folder, ``devices`` optional) or "edge_iiotset"
+    (a file). Normal rows are split ``validation_fraction`` (threshold rows) and
+    ``test_fraction`` (test rows, with every anomalous row) by a seeded shuffle (windows: by
+    recording). ``hidden``: the dense encoder widths (default: FedIoT's 86-58-38-29 for 115
+    features, scaled to the width otherwise). Federated: ``nodes`` split by ``split`` ("by_group":
+    one node per device or recording group; "iid"; "non_iid": unequal slices of the normal rows
+    ordered along their first principal component), FedAvg over ``rounds`` of ``local_epochs``.
+    """
+
+    source: Literal["windows", "csv", "shuttle", "nbaiot", "edge_iiotset"] = "windows"
+    path: Optional[str] = None
+    label_column: Optional[str] = None
+    devices: Optional[list[str]] = None
+    max_rows_per_file: Optional[int] = Field(None, ge=1)
+    faults: Optional[list[str]] = None
+    fault_params: dict[str, dict[str, float]] = {}
+    hidden: Optional[list[int]] = Field(None, min_length=1)
+    filters: int = Field(16, ge=1, le=1024)
+    latent: int = Field(32, ge=1, le=4096)
+    epochs: int = Field(20, ge=1, le=10000)
+    batch_size: int = Field(64, ge=1, le=65536)
+    learning_rate: float = Field(1e-3, gt=0.0)
+    k: float = Field(3.0, gt=0.0)
+    validation_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    nodes: int = Field(3, ge=2, le=1000)
+    split: Literal["by_group", "iid", "non_iid"] = "iid"
+    non_iid_alpha: float = Field(0.5, gt=0.0)
+    rounds: int = Field(10, ge=1, le=10000)
+    local_epochs: int = Field(2, ge=1, le=10000)
+    wire_dtype: Literal["float32", "float16", "int8"] = "float32"
+    max_weight_norm: float = Field(1000.0, gt=0.0)
+    min_nodes: int = Field(2, ge=1)
+    round_timeout_s: float = Field(3600.0, gt=0.0)
+    run_dir: str = "runs/anomaly"
+
+
 class Config(_Strict):
     """A whole configuration file."""
 
@@ -173,6 +215,7 @@ class Config(_Strict):
     autoencoder: Optional[AutoencoderConfig] = None
     finetune: Optional[FinetuneConfig] = None
     share: Optional[ShareConfig] = None
+    anomaly: Optional[AnomalyConfig] = None
 
 
 def load_config(path: str | Path) -> Config:

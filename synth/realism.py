@@ -138,6 +138,13 @@ def _fit(settings: AutoencoderConfig, x_g: np.ndarray, full_scale_g: float, seed
 
 def load_realism_filter(folder: str | Path) -> RealismFilter:
     """The filter of an autoencoder folder; ModelError naming the folder when it is not one."""
+    model, info = read_autoencoder_folder(folder, "an autoencoder folder")
+    return RealismFilter(model, info, hash_file(Path(folder) / MODEL_FILE))
+
+
+def read_autoencoder_folder(folder: str | Path, what: str) -> tuple[object, dict]:
+    """(Keras model, JSON info) of a folder holding INFO_FILE and MODEL_FILE; ModelError saying it
+    is not ``what`` when either is missing or unreadable."""
     import keras
 
     folder = Path(folder)
@@ -145,8 +152,8 @@ def load_realism_filter(folder: str | Path) -> RealismFilter:
         info = json.loads((folder / INFO_FILE).read_text())
         model = keras.models.load_model(folder / MODEL_FILE, compile=False)
     except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
-        raise ModelError(f"{folder}: not an autoencoder folder ({INFO_FILE} and {MODEL_FILE}): {exc}") from None
-    return RealismFilter(model, info, hash_file(folder / MODEL_FILE))
+        raise ModelError(f"{folder}: not {what} ({INFO_FILE} and {MODEL_FILE}): {exc}") from None
+    return model, info
 
 
 def filter_in_rounds(make, labels: np.ndarray, classes, realism: RealismFilter, max_rounds: int = MAX_ROUNDS):

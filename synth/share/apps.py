@@ -37,9 +37,9 @@ def make_apps(defaults: Mapping[str, str] | None = None) -> tuple[ServerApp, Cli
         from synth.share.node_data import federation_classes
         from synth.share.server import serve
 
-        config = _with_min_nodes(load_config(_setting(context.run_config, defaults, SHARE_CONFIG)),
-                                 int(_setting(context.run_config, defaults, MIN_NODES, "0")))
-        out_dir = Path(_setting(context.run_config, defaults, OUT_DIR, config.share.run_dir))
+        config = _with_min_nodes(load_config(run_setting(context.run_config, defaults, SHARE_CONFIG)),
+                                 int(run_setting(context.run_config, defaults, MIN_NODES, "0")))
+        out_dir = Path(run_setting(context.run_config, defaults, OUT_DIR, config.share.run_dir))
         serve(grid, config, federation_classes(config), require(config.data, "data").window, out_dir)
 
     @client.train()
@@ -71,14 +71,15 @@ def _node(context: Context, defaults: Mapping[str, str], config: Config, classes
         if not state_dir:
             raise ConfigError(f"node {name}: the node config needs {STATE_DIR} beside {DATA_CONFIG}")
         return deployed_node(str(node_config[DATA_CONFIG]), name, classes), Path(str(state_dir))
-    config_file = _setting(context.run_config, defaults, SHARE_CONFIG)
+    config_file = run_setting(context.run_config, defaults, SHARE_CONFIG)
     nodes = cached_simulated_nodes(config_file, int(node_config["num-partitions"]))
     data = nodes[int(node_config["partition-id"])]
-    out_dir = Path(_setting(context.run_config, defaults, OUT_DIR, config.share.run_dir))
+    out_dir = Path(run_setting(context.run_config, defaults, OUT_DIR, config.share.run_dir))
     return data, out_dir / NODES_SUBDIR / data.name
 
 
-def _setting(run_config: Mapping, defaults: Mapping[str, str], key: str, fallback: str | None = None) -> str:
+def run_setting(run_config: Mapping, defaults: Mapping[str, str], key: str, fallback: str | None = None) -> str:
+    """A run-config value, else its stand-in from ``defaults``, else ``fallback``; ConfigError when none."""
     value = run_config.get(key) or defaults.get(key) or fallback
     if not value:
         raise ConfigError(f"the run config needs {key!r}")

@@ -233,10 +233,12 @@ def register_node(public_key: Path, link: str, ca: Path, name: Optional[str] = N
             raise
 
 
-def submit_run(link: str, ca: Path, share_config: str, out_dir: str, app: Path = FLOWER_APP) -> int:
-    """Start a Flower App (synth's unless ``app``) on the SuperLink; return the run ID. Both paths
-    are read on the SuperLink's machine by the ServerApp."""
-    overrides = node_config_arg({"share-config": share_config, "out-dir": out_dir})
+def submit_run(link: str, ca: Path, share_config: str, out_dir: str, app: Path = FLOWER_APP,
+               config_key: str = "share-config") -> int:
+    """Start a Flower App (synth's GAN-sharing app unless ``app``) on the SuperLink; return the run ID.
+    Both paths are read on the SuperLink's machine by the ServerApp; ``config_key`` is the run-config
+    key the app reads the config path from."""
+    overrides = node_config_arg({config_key: share_config, "out-dir": out_dir})
     args = ["run", str(app.resolve()), CONNECTION, "--run-config", overrides]
     with flwr_cli(link, ca) as env:
         return int(flwr_json(args, env, "starting the run")["run-id"])
@@ -263,12 +265,12 @@ def run_status(run_id: int, env: dict[str, str]) -> tuple[str, str]:
     return runs[0]["status"], runs[0].get("status-details", "")
 
 
-def run_log_status(out_dir: Path) -> Optional[str]:
-    """The "status" the ServerApp wrote to OUT/share.json ("completed", "failed: why"), or None when
+def run_log_status(out_dir: Path, log_file: str = "share.json") -> Optional[str]:
+    """The "status" the ServerApp wrote to OUT/``log_file`` ("completed", "failed: why"), or None when
     the file is not readable here (the SuperLink runs on another machine). A ServerApp that ends
     its run itself reports the reason there while Flower records the run as completed."""
     try:
-        return str(json.loads((out_dir / "share.json").read_text())["status"])
+        return str(json.loads((out_dir / log_file).read_text())["status"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -10,6 +10,7 @@ command starts without them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -116,11 +117,28 @@ def run_app(
     """Submit the GAN-sharing Flower App to the SuperLink (flwr run) and follow it to its end."""
     from synth.share import deploy
 
+    submit_and_follow(FlowerRun(app or deploy.FLOWER_APP, "share", "share-config", "share.json"), link, ca, config, out, wait)
+
+
+@dataclass(frozen=True)
+class FlowerRun:
+    """What one of synth's Flower Apps needs: its folder, config section, run-config key and round log."""
+
+    app: Path
+    section: str
+    config_key: str
+    log_file: str
+
+
+def submit_and_follow(run: FlowerRun, link: str, ca: Path, config: Path, out: Path, wait: bool) -> None:
+    """Check the inputs, submit ``run.app`` with ``config`` (flwr run), and follow the run to its end."""
+    from synth.share import deploy
+
     if config.is_file():  # on the SuperLink's machine: check now and pass an absolute path
-        deploy.check_config_section(config, "share")
+        deploy.check_config_section(config, run.section)
         config = config.resolve()
     deploy.check_link(link, ca)
-    run_id = deploy.submit_run(link, ca, str(config), str(out.resolve()), app or deploy.FLOWER_APP)
+    run_id = deploy.submit_run(link, ca, str(config), str(out.resolve()), run.app, run.config_key)
     typer.echo(f"run {run_id} started", err=True)
     if not wait:
         typer.echo(run_id)
@@ -132,7 +150,7 @@ def run_app(
         raise SystemExit(INTERRUPTED) from None  # not the CLI's generic note, which is about training
     if status != "finished:completed":
         raise deploy.DeployError(f"run {run_id} {status.replace('finished:', '')}: {details}")
-    outcome = deploy.run_log_status(out.resolve()) or "completed"
+    outcome = deploy.run_log_status(out.resolve(), run.log_file) or "completed"
     if outcome != "completed":
-        raise deploy.DeployError(f"run {run_id} {outcome} (round log in {out / 'share.json'})")
-    typer.echo(f"run {run_id} completed; round log in {out / 'share.json'}")
+        raise deploy.DeployError(f"run {run_id} {outcome} (round log in {out / run.log_file})")
+    typer.echo(f"run {run_id} completed; round log in {out / run.log_file}")

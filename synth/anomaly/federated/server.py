@@ -1,0 +1,197 @@
+"""The server's side: FedAvg rounds, then the exact global threshold, then per-node evaluation.
+
+The server holds no rows. Stages (see messages.py): "describe" (each node's row shape, counts and
+feature range: the global min-max scaling is the range of all ranges; a node whose row shape
+differs from the majority is left out with one log line), ``rounds`` x "train" (each node trains
+the global model for ``local_epochs`` on its rows; the updates are checked (array names, shapes,
+dtype, finite values, norm bound) and averaged weighted by training rows; a malformed update is
+rejected with one log line and the round goes on), "threshold" (the pooled mean + k x std of the
+held-out normal errors, from each node's count, sum and sum of squares) and "evaluate" (each
+node's confusion counts on its test rows). The detector (``detector/``) and the round log
+(``federated.json``) are written into the output folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from flwr.app import Message, RecordDict
+from flwr.serverapp import Grid
+
+from synth.anomaly.detector import save_detector
+from synth.anomaly.federated import messages as m
+from synth.anomaly.statistics import MinMax, Moments
+from synth.anomaly.training import build_model
+from synth.atomic import write_json
+from synth.config import Config
+from synth.errors import SynthError
+from synth.share.aggregate import average_weights
+from synth.share.server import ShareRunError, wait_for_nodes
+from synth.share.validation import Rejected, checked_weights
+from synth.share.wire import encode_weights, model_weights
+
+log = logging.getLogger("synth.anomaly")
+
+LOG_FILE, DETECTOR_DIR = "federated.json", "detector"
+
+
+class Federation:
+    """The run's state on the server: accepted nodes, global scaling and weights, the round log."""
+
+    def __init__(self, grid: Grid, config: Config, out_dir: Path):
+        self.grid, self.config, self.out_dir = grid, config, Path(out_dir)
+        self.settings = config.anomaly
+        self.nodes: dict[int, dict] = {}  # node id -> its description
+        self.scaling: MinMax | None = None
+        self.model, self.weights = None, {}
+        self.log = {"status": "running", "config": config.model_dump(mode="json"), "stages": []}
+
+    def ask(self, stage: str, round_number: int, node_ids, threshold: float | None = None) -> dict[int, RecordDict]:
+        """Send one stage to ``node_ids``; returns the replies' content by node id (failures logged)."""
+        content = self._content(stage, round_number, threshold)
+        messages = [Message(content=content, message_type="train", dst_node_id=n, group_id=f"{stage}-{round_number}")
+                    for n in node_ids]
+        started, replies, failed = time.perf_counter(), {}, {}
+        for reply in self.grid.send_and_receive(messages, timeout=self.settings.round_timeout_s):
+            sender = reply.metadata.src_node_id
+            if reply.has_error():
+                failed[str(sender)] = reply.error.reason
+                log.warning("%s %d: node %s failed: %s", stage, round_number, sender, reply.error.reason)
+            else:
+                replies[sender] = reply.content
+        silent = [str(n) for n in node_ids if n not in replies and str(n) not in failed]
+        if silent:
+            log.warning("%s %d: %d node(s) did not answer within %.0f s", stage, round_number, len(silent), self.settings.round_timeout_s)
+        self.log["stages"].append({"stage": stage, "round": round_number, "asked": len(node_ids), "answered": len(replies),
+                                   "failed": failed, "silent": silent, "seconds": time.perf_counter() - started,
+                                   "nodes": {self._name(n): dict(r[m.METRICS]) for n, r in replies.items() if m.METRICS in r}})
+        return replies
+
+    def _content(self, stage: str, round_number: int, threshold: float | None) -> RecordDict:
+        content = RecordDict({m.STAGE: m.stage_record(stage, round_number, self.config, threshold)})
+        if stage != "describe":
+            content[m.MODEL] = encode_weights(self.weights, self.settings.wire_dtype)
+            if self.scaling is not None:
+                content[m.SCALING] = m.range_record(self.scaling)
+        return content
+
+    def _name(self, node_id: int) -> str:
+        return str(self.nodes.get(node_id, {}).get("node", node_id))
+
+    def write_log(self) -> None:
+        write_json(self.out_dir / LOG_FILE, self.log)
+
+
+def serve(grid: Grid, config: Config, out_dir: Path) -> dict:
+    """Run every stage; returns the round log. A run that cannot go on logs why, then raises ShareRunError."""
+    run = Federation(grid, config, out_dir)
+    try:
+        _play(run)
+        run.log["status"] = "completed"
+    except SynthError as exc:
+        run.log["status"] = f"failed: {exc}"
+        run.write_log()
+        raise
+    run.write_log()
+    return run.log
+
+
+def _play(run: Federation) -> None:
+    settings = run.settings
+    node_ids = wait_for_nodes(run.grid, settings.min_nodes, settings.round_timeout_s)
+    _describe(run, node_ids)
+    for round_number in range(1, settings.rounds + 1):
+        _train_round(run, round_number)
+        run.write_log()
+    stats = _threshold(run)
+    _evaluate(run, stats["threshold"])
+    _save(run, stats)
+
+
+def _describe(run: Federation, node_ids) -> None:
+    """Accept the nodes whose rows have the majority shape; set the model and the global scaling."""
+    replies = run.ask("describe", 0, node_ids)
+    descriptions = {n: dict(r.config_records[m.DESCRIPTION]) for n, r in replies.items() if m.DESCRIPTION in r}
+    shape = Counter(tuple(d["row_shape"]) for d in descriptions.values()).most_common(1)[0][0] if descriptions else None
+    ranges = []
+    for node_id, description in sorted(descriptions.items()):
+        if tuple(description["row_shape"]) != shape:
+            log.warning("describe: left node %s out: its rows have shape %s, the global model takes %s",
+                        description["node"], tuple(description["row_shape"]), shape)
+            continue
+        try:
+            ranges += [m.read_range(replies[node_id].array_records[m.RANGE], shape[0])] if description["input"] == "features" else []
+        except (KeyError, ValueError) as exc:
+            log.warning("describe: left node %s out: %s", description["node"], exc)
+            continue
+        run.nodes[node_id] = description
+    if len(run.nodes) < run.settings.min_nodes:
+        raise ShareRunError(f"only {len(run.nodes)} node(s) with usable rows; anomaly.min_nodes is {run.settings.min_nodes}")
+    run.scaling = MinMax.merged(ranges) if ranges else None
+    first = next(iter(run.nodes.values()))
+    run.model = build_model(shape, run.settings, first["full_scale_g"] or None, run.config.seed)
+    run.weights = model_weights(run.model)
+    run.log["nodes"] = {str(n): d for n, d in run.nodes.items()}
+
+
+def _train_round(run: Federation, round_number: int) -> None:
+    """One FedAvg round: every valid update, weighted by its node's training rows."""
+    replies = run.ask("train", round_number, sorted(run.nodes))
+    shapes = {name: value.shape for name, value in run.weights.items()}
+    updates, counts, rejected = [], [], {}
+    for node_id, content in sorted(replies.items()):
+        try:
+            updates.append(checked_weights(content.array_records.get(m.MODEL) or _missing(), shapes,
+                                           run.settings.wire_dtype, run.settings.max_weight_norm))
+            counts.append(float(content.metric_records[m.METRICS]["train_rows"]))
+        except Rejected as exc:
+            rejected[run._name(node_id)] = str(exc)
+            log.warning("train %d: rejected the update of node %s: %s", round_number, run._name(node_id), exc)
+    run.log["stages"][-1]["rejected"] = rejected
+    if updates:
+        run.weights = average_weights(updates, counts)
+    log.info("round %d: %d update(s) averaged", round_number, len(updates))
+
+
+def _missing():
+    raise Rejected("its reply holds no model")
+
+
+def _threshold(run: Federation) -> dict:
+    """Global threshold from the nodes' error moments (exactly as if their held-out rows were pooled)."""
+    replies = run.ask("threshold", run.settings.rounds, sorted(run.nodes))
+    total = Moments(0, 0.0, 0.0)
+    for content in replies.values():
+        metrics = content.metric_records[m.METRICS]
+        total = total + Moments(int(metrics["count"]), float(metrics["sum"]), float(metrics["sum_squares"]))
+    return total.threshold(run.settings.k)
+
+
+def _evaluate(run: Federation, threshold: float) -> None:
+    replies = run.ask("evaluate", run.settings.rounds, sorted(run.nodes), threshold)
+    run.log["evaluation"] = {run._name(n): {**dict(c.metric_records[m.METRICS]), "kinds": dict(c.config_records.get(m.KINDS, {}))}
+                             for n, c in replies.items()}
+
+
+def _save(run: Federation, stats: dict) -> None:
+    """The federated detector folder: global weights, global scaling and threshold."""
+    from synth.anomaly.detector import FEATURES, WINDOWS
+
+    model = run.model
+    model.set_weights([run.weights[name] for name in sorted(run.weights)])
+    first = next(iter(run.nodes.values()))
+    info = {"input": first["input"], "row_shape": list(first["row_shape"]), "k": run.settings.k, **stats,
+            "training": "federated", "rounds": run.settings.rounds, "nodes": sorted(d["node"] for d in run.nodes.values()),
+            "train_rows": int(sum(d["train_rows"] for d in run.nodes.values())), "seed": run.config.seed,
+            "config": run.config.model_dump(mode="json")}
+    if first["input"] == FEATURES:
+        info.update(scaling=run.scaling.to_json(), units="squared min-max scaled units (mean over features)")
+    else:
+        info.update(window=first["row_shape"][0], rate_hz=first["rate_hz"], full_scale_g=first["full_scale_g"],
+                    units="g^2 (mean squared error per window, windows in g)")
+    assert info["input"] in (FEATURES, WINDOWS)
+    save_detector(model, info, run.out_dir / DETECTOR_DIR, force=True)

@@ -1,0 +1,77 @@
+"""Fit an autoencoder on normal rows and make it a detector (centralised or one node alone).
+
+The same functions serve every training mode: ``build_model`` makes the architecture the rows
+call for (dense for feature vectors, convolutional for windows), ``fit_epochs`` continues
+training from the model's current weights (a federated round starts from the global weights
+with a fresh optimizer), and ``detector_info`` sets the threshold on held-out normal rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synth.anomaly.detector import FEATURES, WINDOWS, model_input, reconstruction_errors
+from synth.anomaly.rows import Rows
+from synth.anomaly.statistics import MinMax, Moments
+from synth.config import AnomalyConfig
+
+
+def build_model(row_shape: tuple[int, ...], settings: AnomalyConfig, full_scale_g: float | None, seed: int):
+    """A freshly initialised (seeded), compiled autoencoder for rows of ``row_shape``."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if len(row_shape) == 1:
+        from synth.models.dense_autoencoder import build_dense_autoencoder
+
+        model = build_dense_autoencoder(row_shape[0], settings.hidden)
+    else:
+        from synth.models.autoencoder import build_autoencoder
+
+        model = build_autoencoder(row_shape[0], full_scale_g, settings.filters, settings.latent)
+    model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss="mse")
+    return model
+
+
+def fit_epochs(model, x_in: np.ndarray, epochs: int, batch_size: int, seed: int) -> float:
+    """Train ``model`` to reconstruct model inputs ``x_in`` for ``epochs`` with a fresh optimizer state;
+    returns the last epoch's mean loss."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    for variable in model.optimizer.variables:  # FedAvg rounds start every client optimizer afresh
+        if not variable.path.endswith("learning_rate"):
+            variable.assign(np.zeros(variable.shape, variable.dtype))
+    history = model.fit(x_in, x_in, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)
+    return float(history.history["loss"][-1])
+
+
+def input_info(rows: Rows, scaling: MinMax | None, full_scale_g: float | None, rate_hz: float | None) -> dict:
+    """The part of a detector's JSON that says how raw rows become model inputs."""
+    if rows.is_windows:
+        return {"input": WINDOWS, "row_shape": list(rows.x.shape[1:]), "window": rows.width, "rate_hz": float(rate_hz),
+                "full_scale_g": float(full_scale_g), "units": "g^2 (mean squared error per window, windows in g)",
+                "feature_names": list(rows.feature_names)}
+    return {"input": FEATURES, "row_shape": [rows.width], "scaling": scaling.to_json(),
+            "units": "squared min-max scaled units (mean over features)", "feature_names": list(rows.feature_names)}
+
+
+def held_out_moments(model, validation: Rows, info: dict) -> Moments:
+    """Moments of the reconstruction errors of held-out normal rows."""
+    scaling = MinMax.from_json(info["scaling"]) if info.get("scaling") else None
+    return Moments.of(reconstruction_errors(model, model_input(validation.x, info, scaling)))
+
+
+def train_detector(train: Rows, validation: Rows, settings: AnomalyConfig, seed: int,
+                   full_scale_g: float | None = None, rate_hz: float | None = None):
+    """(model, info) of a detector fitted on ``train``'s normal rows, threshold on ``validation``'s.
+
+    Used for centralised training (all rows) and local-only training (one node's rows).
+    """
+    train, validation = train.normal(), validation.normal()
+    scaling = None if train.is_windows else MinMax.of(train.x)
+    info = input_info(train, scaling, full_scale_g, rate_hz)
+    model = build_model(tuple(train.x.shape[1:]), settings, full_scale_g, seed)
+    loss = fit_epochs(model, model_input(train.x, info, scaling), settings.epochs, settings.batch_size, seed)
+    stats = held_out_moments(model, validation, info).threshold(settings.k)
+    return model, {**info, **stats, "k": settings.k, "train_rows": len(train), "final_loss": loss}

@@ -1,0 +1,85 @@
+"""``synth anomaly``: autoencoder anomaly detection, centralised, federated (Flower) or compared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+
+ConfigFile = Annotated[Path, typer.Option("--config", "-c", help="Run config with an 'anomaly' section (and 'data' for windows).")]
+OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: anomaly.run_dir/<command>).")]
+ForceOption = Annotated[bool, typer.Option(help="Replace a non-empty output folder.")]
+NodesOption = Annotated[Optional[int], typer.Option(help="Simulated nodes (default: anomaly.nodes).")]
+DetectorOption = Annotated[Path, typer.Option(help="A detector folder (from train, federate or compare).")]
+
+
+def register(app: typer.Typer, load_tensorflow: Callable[[], None]) -> None:
+    """Add the ``synth anomaly`` group to ``app``."""
+    group = typer.Typer(help="Autoencoder anomaly detection: central, federated (Flower), compared, scored.", no_args_is_help=True)
+    app.add_typer(group, name="anomaly")
+
+    @group.command()
+    def train(config: ConfigFile, out: OutOption = None, force: ForceOption = False) -> None:
+        """Train one detector on all the config's rows (centralised) and score its test rows."""
+        from synth.anomaly.commands import train_central
+
+        load_tensorflow()
+        _echo(train_central(config, out, force))
+
+    @group.command()
+    def federate(config: ConfigFile, nodes: NodesOption = None, out: OutOption = None, force: ForceOption = False) -> None:
+        """FedAvg with N simulated nodes on this machine (Flower's simulation engine, offline)."""
+        from synth.anomaly.commands import federate_simulated
+
+        load_tensorflow()
+        _echo(federate_simulated(config, nodes, out, force))
+
+    @group.command()
+    def compare(config: ConfigFile, nodes: NodesOption = None, out: OutOption = None, force: ForceOption = False) -> None:
+        """Local-only, federated and centralised detectors side by side: report.json, report.md, plots."""
+        from synth.anomaly.commands import compare_methods
+
+        load_tensorflow()
+        _echo(compare_methods(config, nodes, out, force))
+
+    @group.command()
+    def evaluate(config: ConfigFile, detector: DetectorOption, out: OutOption = None, force: ForceOption = False) -> None:
+        """Score a detector on the config's test rows: report.json, report.md, plots."""
+        from synth.anomaly.commands import evaluate_detector
+
+        load_tensorflow()
+        _echo(evaluate_detector(config, detector, out, force))
+
+    @group.command()
+    def score(
+        detector: DetectorOption,
+        input: Annotated[Path, typer.Option("--input", help="Rows to score: a file (or N-BaIoT folder) of the detector's source, or a capture CSV for windows.")],
+        out: Annotated[Optional[Path], typer.Option("--out", "-o", help="CSV of row, error, anomalous (default: print a summary only).")] = None,
+    ) -> None:
+        """Flag the anomalous rows of a file with a detector."""
+        from synth.anomaly.commands import score_file
+
+        load_tensorflow()
+        _echo(score_file(detector, input, out))
+
+    @group.command("run")
+    def run(
+        link: Annotated[str, typer.Option("--link", help="SuperLink address HOST:PORT (as its certificate names it).")],
+        ca: Annotated[Path, typer.Option("--ca", help="CA certificate (ca.crt from 'synth share keys').")],
+        config: Annotated[Path, typer.Option("--config", "-c", help="Run config with an 'anomaly' section, as a path on the SuperLink's machine.")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the detector and federated.json, on the SuperLink's machine.")],
+        wait: Annotated[bool, typer.Option(help="Follow the run to its end (--no-wait: print the run ID).")] = True,
+    ) -> None:
+        """Federated training on a real cluster: submit the anomaly Flower App to a SuperLink (see 'synth share')."""
+        from synth.anomaly.federated.apps import CONFIG_KEY
+        from synth.anomaly.federated.server import LOG_FILE
+        from synth.share.deploy_commands import FlowerRun, submit_and_follow
+
+        app_folder = Path(__file__).parent / "anomaly" / "federated" / "flower_app"
+        submit_and_follow(FlowerRun(app_folder, "anomaly", CONFIG_KEY, LOG_FILE), link, ca, config, out, wait)
+
+
+def _echo(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line)
