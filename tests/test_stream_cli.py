@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from process_support import interruptible
 
 from synth.data.csv_capture import load_captures, read_capture, write_capture
 from synth.errors import DataError
@@ -37,9 +38,23 @@ def socat_pair(tmp_path):
 
 
 def stream_process(tmp_path, *args):
-    """Start ``synth stream ARGS`` in the background (stdout and stderr piped)."""
+    """Start ``synth stream ARGS`` in the background (stdout and stderr piped), interruptible by
+    SIGINT as in a terminal, and dumping every thread's stack on SIGABRT (see ``interrupt``)."""
     command = [sys.executable, "-m", "synth.cli", "stream", *map(str, args)]
-    return subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"}, preexec_fn=interruptible)
+
+
+def interrupt(process, timeout=30):
+    """Send SIGINT (Ctrl-C) and return (stdout, stderr); a process still running after ``timeout``
+    is aborted, and the test fails showing where each of its threads was."""
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER=1: the stacks go to stderr
+        stdout, stderr = process.communicate(timeout=30)
+        pytest.fail(f"synth stream did not stop within {timeout} s of SIGINT; stdout:\n{stdout}\nstderr:\n{stderr}")
 
 
 def wait_for_line(process, text, timeout=60):
@@ -131,8 +146,7 @@ def test_ctrl_c_ends_live_with_a_summary(tmp_path, socat_pair):
                               "--record", tmp_path / "r.csv")
     wait_for_line(receiver, "receiving")
     time.sleep(0.3)
-    receiver.send_signal(signal.SIGINT)
-    stdout, stderr = receiver.communicate(timeout=30)
+    stdout, stderr = interrupt(receiver)
     assert receiver.returncode == 130 and "stopped by Ctrl-C" in stdout and "Traceback" not in stderr
     assert "frames 0 ok, lost 0" in stdout and (tmp_path / "r.npz").is_file()
 
@@ -142,8 +156,7 @@ def test_ctrl_c_ends_a_sender_with_a_summary(tmp_path, socat_pair):
     sender = stream_process(tmp_path, "--port", socat_pair[0], "--source", "file", "--input", path)
     wait_for_line(sender, "sending")
     time.sleep(0.5)
-    sender.send_signal(signal.SIGINT)
-    stdout, _ = sender.communicate(timeout=30)
+    stdout, _ = interrupt(sender)
     assert sender.returncode == 130 and "stopped by Ctrl-C" in stdout and stdout.startswith("sent ")
 
 

@@ -93,16 +93,15 @@ def test_load_generator_names_a_missing_folder(tmp_path):
 
 def test_ctrl_c_then_rerun_resumes_from_the_last_checkpoint(tiny_config, write_config, tmp_path):
     import signal
+
+    from process_support import interruptible
     import subprocess
     import sys
     import time
 
     config = write_config(tiny_config(tmp_path / "interrupted", steps=1500))
     command = [sys.executable, "-m", "synth.cli", "train", "--config", str(config)]
-    # a shell that started the test runner in the background may have set SIGINT to "ignore",
-    # which the child would inherit: give it the default disposition, as in a terminal
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     checkpoints = tmp_path / "interrupted/checkpoints"
     deadline = time.monotonic() + 120
     while not any(checkpoints.glob("step_*.npz")) and time.monotonic() < deadline and process.poll() is None:

@@ -52,10 +52,14 @@ def classifier_check(folder: Path, rate_hz: float) -> WindowCheck:
 
 
 def autoencoder_check(folder: Path, rate_hz: float, full_scale_g: float) -> WindowCheck:
-    """Flag windows the realism filter (a ``synth train-autoencoder`` folder) rejects."""
+    """Flag windows a window autoencoder rejects: the realism filter (``synth train-autoencoder``)
+    or a window anomaly detector (``synth anomaly``, trained centrally or federated)."""
     from synth.realism import load_realism_filter
 
     realism = load_realism_filter(folder)
+    if realism.info.get("input") == "features":
+        raise ModelError(f"{folder} is a detector of feature rows; --autoencoder takes a window autoencoder "
+                         "(synth train-autoencoder, or synth anomaly with anomaly.source windows)")
     window = int(realism.info["window"])
     realism.check_matches(window, rate_hz, full_scale_g)
 
