@@ -43,11 +43,13 @@ ENV = {**os.environ, "FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK":
 ROUND_TIMEOUT_S = 150.0
 RUN_TIMEOUT_S = 400.0  # a whole `synth share run`, seconds
 PR_SET_CHILD_SUBREAPER = 36  # prctl option (linux/prctl.h)
+TINY_ANOMALY = {"source": "windows", "faults": ["stuck", "saturation"], "filters": 4, "latent": 8, "rounds": 1,
+                "local_epochs": 1, "min_nodes": 2, "round_timeout_s": ROUND_TIMEOUT_S}
 
 
-def synth(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
-    """Run ``synth share ARGS`` in a fresh interpreter, as a user would."""
-    command = [sys.executable, "-m", "synth.cli", "share", *args]
+def synth(*args: str, timeout: float = 60.0, group: str = "share") -> subprocess.CompletedProcess:
+    """Run ``synth share ARGS`` (or another command group's) in a fresh interpreter, as a user would."""
+    command = [sys.executable, "-m", "synth.cli", group, *args]
     return subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=timeout)
 
 
@@ -125,8 +127,8 @@ class Cluster:
         self.processes: list[subprocess.Popen] = []
         self.nodes: dict[str, subprocess.Popen] = {}
         data = tiny_share_config(root / "unused")
-        self.data_config = root / "data.json"
-        self.data_config.write_text(json.dumps({"profile": data["profile"], "data": data["data"]}))
+        self.data_config = root / "data.json"  # a node's own data: windows for GAN-sharing and anomaly detection
+        self.data_config.write_text(json.dumps({"profile": data["profile"], "data": data["data"], "anomaly": TINY_ANOMALY}))
 
     def start(self, log_name: str, *args: str) -> subprocess.Popen:
         """Start ``synth share ARGS`` in its own session, output to ``root/LOG_NAME.log``."""
@@ -341,6 +343,24 @@ def test_two_registered_nodes_complete_a_run_over_tls(cluster):
     assert only_round["answered"] == 2 and sorted(only_round["nodes"]) == ["pi-01", "pi-02"]
     for name in ("pi-01", "pi-02"):
         assert (cluster.root / name / STATE_FILE).is_file()  # each node keeps its state in its --state-dir
+
+
+def test_the_same_nodes_train_a_federated_anomaly_detector_over_tls(cluster):
+    from flwr.cli.build import build_fab_from_disk
+
+    from synth.anomaly.detector import load_detector
+
+    app = Path(deploy.__file__).parents[1] / "anomaly" / "federated" / "flower_app"
+    assert sorted(zipfile.ZipFile(BytesIO(build_fab_from_disk(app))).namelist()) == [".info/CONTENT", "pyproject.toml"]
+    config, out = cluster.root / "anomaly.json", cluster.root / "out-anomaly"
+    config.write_text(json.dumps({"seed": 3, "anomaly": TINY_ANOMALY}))
+    done = synth("run", "--link", cluster.link, "--ca", str(cluster.ca), "--config", str(config), "--out", str(out),
+                 timeout=RUN_TIMEOUT_S, group="anomaly")
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = json.loads((out / "federated.json").read_text())
+    assert log["status"] == "completed" and sorted(log["evaluation"]) == ["pi-01", "pi-02"]
+    detector = load_detector(out / "detector")
+    assert detector.info["training"] == "federated" and detector.info["row_shape"] == [48, 3]
 
 
 def test_a_node_killed_mid_round_does_not_stop_the_round_and_catches_up_after_a_restart(cluster):
