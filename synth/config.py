@@ -172,6 +172,8 @@ class AnomalyConfig(_Strict):
     features, scaled to the width otherwise). Federated: ``nodes`` split by ``split`` ("by_group":
     one node per device or recording group; "iid"; "non_iid": unequal slices of the normal rows
     ordered along their first principal component), FedAvg over ``rounds`` of ``local_epochs``.
+    ``vocabulary`` pins Edge-IIoTset's one-hot categories per column, so that every node of a
+    deployed federation encodes the same columns (default: the categories of the loaded rows).
     """
 
     source: Literal["windows", "csv", "shuttle", "nbaiot", "edge_iiotset"] = "windows"
@@ -179,6 +181,7 @@ class AnomalyConfig(_Strict):
     label_column: Optional[str] = None
     devices: Optional[list[str]] = None
     max_rows_per_file: Optional[int] = Field(None, ge=1)
+    vocabulary: Optional[dict[str, list[str]]] = None
     faults: Optional[list[str]] = None
     fault_params: dict[str, dict[str, float]] = {}
     hidden: Optional[list[int]] = Field(None, min_length=1)

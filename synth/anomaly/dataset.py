@@ -80,7 +80,7 @@ def load_feature_rows(settings: AnomalyConfig, base_dir: Path, seed: int, vocabu
         return load_nbaiot(path, settings.devices, settings.max_rows_per_file, seed), None
     from synth.data.edge_iiotset import load_edge_iiotset
 
-    return load_edge_iiotset(path, vocabulary, settings.max_rows_per_file, seed)
+    return load_edge_iiotset(path, vocabulary or settings.vocabulary, settings.max_rows_per_file, seed)
 
 
 def split_feature_rows(rows: Rows, settings: AnomalyConfig, seed: int) -> tuple[Rows, Rows, Rows]:
