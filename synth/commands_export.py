@@ -16,9 +16,9 @@ def register(app: typer.Typer, load_tensorflow) -> None:
     def export(
         model: Annotated[str, typer.Option(help="Model kind: generator, classifier or autoencoder.")],
         target: Annotated[str, typer.Option(help="stm32 (tflite-micro) or pi (adds a LiteRT runner).")],
-        source: Annotated[Path, typer.Option(help="Generator folder, classifier run folder (or ST's BSD-3 .h5), autoencoder folder.")],
+        source: Annotated[Path, typer.Option(help="Generator folder, classifier run folder (or ST's BSD-3 .h5), autoencoder or synth anomaly detector folder.")],
         out: Annotated[Path, typer.Option(help="Output folder (written atomically).")],
-        config: Annotated[Optional[Path], typer.Option(help="Config whose data section gives the real windows for calibration.")] = None,
+        config: Annotated[Optional[Path], typer.Option(help="Config whose data section gives the real windows for calibration (a detector's: its anomaly section gives the rows).")] = None,
         force: Annotated[bool, typer.Option(help="Replace a non-empty output folder.")] = False,
         seed: Annotated[int, typer.Option(help="Seed of the representative subset and the generator's noise.")] = 0,
     ) -> None:
@@ -34,10 +34,13 @@ def register(app: typer.Typer, load_tensorflow) -> None:
 
 
 def _summary(manifest: dict, out: Path) -> str:
-    """Two lines: what was written, and its size, arena and verified error."""
+    """Two lines: what was written, and its size, arena and verified error (a third for a detector's flags)."""
     check = manifest["verification"]
     figure = (f"accuracy drop {check['accuracy_drop_points']:.2f} points" if "accuracy_drop_points" in check else
               f"max error {check['tflite_micro_vs_float']['max_abs']:.4g} {check['output_units']}")
+    flags = check.get("flags")
     return (f"{manifest['kind']} exported for {manifest['target']} to {out}\n"
             f"{manifest['model_bytes']} bytes, arena {manifest['arena_bytes']} bytes, ops {', '.join(manifest['ops'])}; "
-            f"int8 vs float on {check['samples']} samples: {figure}")
+            f"int8 vs float on {check['samples']} samples: {figure}" +
+            (f"\nflags of {flags['rows']} held-out rows changed by int8: {flags['changed']} "
+             f"({100 * flags['changed_share']:.2f} %)" if flags else ""))

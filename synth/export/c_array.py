@@ -2,8 +2,9 @@
 
 Everything is rendered from the Jinja2 templates in firmware_export/tflm/: ``NAME_data.h/.c``
 (``alignas(16) const unsigned char NAME[]`` and ``NAME_len``), ``NAME_config.h`` (shapes, scales,
-zero points, labels, sensor constants, arena size) and ``NAME_tflm.h/.cc`` (a
-MicroMutableOpResolver with exactly the model's operators, a static arena, init and invoke).
+zero points, labels, sensor constants, arena size; an anomaly detector's scaling and threshold)
+and ``NAME_tflm.h/.cc`` (a MicroMutableOpResolver with exactly the model's operators, a static
+arena, init and invoke).
 """
 
 from __future__ import annotations
@@ -53,8 +54,15 @@ def config_header(graph: Graph, name: str, source: str, manifest: dict, arena: t
     values = {"name": name, "prefix": name.upper(), "guard": name.upper(), "source": source, "ops": graph.ops_used(),
               "tensors": tensors, "arena_bytes": arena[0], "arena_source": arena[1], "kind": manifest.get("kind"),
               "labels": [_c_string(str(label)) for label in manifest.get("labels") or []],
-              "constants": _sensor_constants(manifest)}
+              "constants": _sensor_constants(manifest), "anomaly": _anomaly_values(graph, manifest)}
     return environment().get_template("tflm/model_config.h.j2").render(values)
+
+
+def _anomaly_values(graph: Graph, manifest: dict) -> dict | None:
+    """An anomaly detector's scaling, threshold and row layout for the header, or None for other models."""
+    from synth.export.anomaly_flag import config_values  # it imports this module
+
+    return config_values(graph, manifest)
 
 
 def tflm_files(graph: Graph, name: str, source: str, arena: tuple[int, str]) -> dict[str, str]:

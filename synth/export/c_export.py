@@ -3,6 +3,8 @@
 Both runtimes get ``NAME_config.h`` (shapes, quantisation, labels, sensor constants, arena size).
 ``tflm`` adds the model as a C array and TensorFlow Lite Micro glue; ``standalone`` adds
 self-contained C99 inference (no TFLM, no malloc) whose outputs equal tflite-micro's bit for bit.
+With an anomaly detector's manifest both add ``NAME_anomaly.h/.c``: ``NAME_is_anomaly`` flags a
+raw row (synth.export.anomaly_flag).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from synth.atomic import build_directory
 from synth.errors import ConfigError, ModelError
+from synth.export.anomaly_flag import anomaly_files
 from synth.export.c_array import config_header, data_files, tflm_files
 from synth.export.c_tflite import read_graph
 from synth.export.standalone import check_identifier, generate_standalone
@@ -37,6 +40,7 @@ def export_c(tflite_path: str | Path, out: str | Path, runtime: str = "tflm", na
         arena = _tflm_arena(tflite, manifest)
         files = {**data_files(tflite, name, source), **tflm_files(graph, name, source, arena)}
     files[f"{name}_config.h"] = config_header(graph, name, source, manifest, arena)
+    files.update(anomaly_files(graph, name, source, manifest, runtime))  # none unless the manifest is a detector's
     with build_directory(out, force) as staging:
         for file_name, text in sorted(files.items()):
             (staging / file_name).write_text(text)

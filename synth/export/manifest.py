@@ -3,8 +3,9 @@
 Fields: format version, model kind and target, labels, sensor-profile constants, the ops and
 their runtime, input and output tensors (name, shape, dtype, scale, zero point, units),
 preprocessing (who does it), tensor arena bytes, model bytes and sha256, the source model's
-hash, config and seed, and the verification report. Keys are sorted when written, so the same
-export gives the same bytes.
+hash, config and seed, the verification report, and in ``extra`` the kind's own constants
+(an anomaly detector's scaling, threshold and k under "anomaly"). Keys are sorted when
+written, so the same export gives the same bytes.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def build_manifest(source, tflite: bytes, info: ModelInfo, ops: list[str], targe
         "model_bytes": len(tflite),
         "model_sha256": hashlib.sha256(tflite).hexdigest(),
         "source": meta["source"],
-        "extra": {k: v for k, v in meta.items() if k in ("threshold_g2", "window")},
+        "extra": {k: v for k, v in meta.items() if k in ("threshold_g2", "window", "anomaly")},
         "verification": verification,
     }
 

@@ -11,7 +11,8 @@
   ST's BSD-3 model.h5 (input (1, 26, 3) = mg / 4000, no preprocessing). Representative data:
   real train-side windows prepared that way; held-out: the run's test recordings.
 - ``autoencoder``: a ``synth train-autoencoder`` folder. Input and output (1, T, 3) in g.
-  Representative data: real train-side windows clipped at the profile's full scale.
+  Representative data: real train-side windows clipped at the profile's full scale. A
+  ``synth anomaly`` detector folder (features or windows) goes to synth.export.anomaly_source.
 
 Real windows come from ``config``'s data section when given, else from ST's BSD-3 recordings
 shipped in synth/assets (split by the recordings the model's run held out).
@@ -67,6 +68,11 @@ def load_export_source(kind: str, source: str | Path, config: Optional[str | Pat
     source = Path(source)
     if not source.exists():
         raise ModelError(f"{kind} not found: {source}")
+    if kind == "autoencoder":
+        from synth.export.anomaly_source import detector_source, is_detector_folder
+
+        if is_detector_folder(source):  # its rows come from its own anomaly config, which has no data section
+            return detector_source(source, config, max_samples, seed)
     loader = {"generator": _generator, "classifier": _classifier, "autoencoder": _autoencoder}[kind]
     return loader(source, _read_config(config), max_samples, seed)
 

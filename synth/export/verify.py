@@ -12,6 +12,8 @@ scale and zero point) one sample at a time (the model's batch is 1). Reported:
   windows, and the drop in percentage points;
 - autoencoder: the reconstruction error (g^2) of both, and how often accept / reject decisions
   at the threshold differ.
+- anomaly detector (synth.export.anomaly_source): every held-out row flagged by the float
+  detector and by the device's int8 path (synth.export.anomaly_flag), and the share that changed.
 """
 
 from __future__ import annotations
@@ -95,6 +97,8 @@ def verify(source, tflite: bytes, info: ModelInfo) -> dict:
         "output_units": source.metadata["outputs"][0]["units"],
     }
     report.update(_kind_report(source, reference, dequantize(micro, output), dequantize(lite, output), labels, output))
+    if hasattr(source, "flag_report"):  # a detector's flags are checked on every held-out row, from raw rows
+        report.update(source.flag_report(tflite))
     return report
 
 

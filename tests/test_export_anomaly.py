@@ -1,0 +1,304 @@
+"""synth export of ``synth anomaly`` detectors (features and windows) and their C: the manifest,
+the standalone C equal to tflite-micro, ``NAME_is_anomaly`` equal to the Python mirror on every
+held-out row (standalone and TFLM flavours), and the Cortex-M4 build on QEMU. Tiny detectors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synth.export import c_build
+from synth.export.standalone import environment
+from test_export_c import ARM_TOOLS, _random_inputs
+
+pytest.importorskip("tflite_micro")
+pytest.importorskip("ai_edge_litert")
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = {
+    "features": {"seed": 1, "anomaly": {"source": "shuttle", "epochs": 2, "hidden": [6, 4, 3], "batch_size": 256}},
+    "windows": {"seed": 2, "profile": "lsm6dsl_4g", "data": {"source": "st_har", "path": "builtin", "window": 24, "stride": 24},
+                "anomaly": {"source": "windows", "epochs": 1, "filters": 4, "latent": 8}},
+}
+KINDS = tuple(CONFIGS)
+NAME = "det"
+NEEDS_GCC = pytest.mark.skipif(bool(c_build.missing_tools("gcc")), reason="gcc is not installed")
+
+
+def _train(raw: dict, folder: Path) -> Path:
+    """A detector folder trained on ``raw``'s rows, with the config in its JSON (as synth anomaly writes it)."""
+    from synth.anomaly.dataset import load_anomaly_data
+    from synth.anomaly.detector import save_detector
+    from synth.anomaly.training import train_detector
+    from synth.config import parse_config
+
+    if raw["anomaly"]["source"] == "shuttle":
+        pytest.importorskip("river")
+    config = parse_config(raw)
+    data = load_anomaly_data(config, ROOT)
+    model, info = train_detector(data.train, data.validation, config.anomaly, config.seed, data.full_scale_g, data.rate_hz)
+    return save_detector(model, {**info, "training": "centralised", "config": config.model_dump(mode="json")}, folder)
+
+
+@pytest.fixture(scope="module")
+def detectors(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("detectors")
+    return {kind: _train(raw, folder / kind) for kind, raw in CONFIGS.items()}
+
+
+@pytest.fixture(scope="module")
+def sources(detectors) -> dict:
+    """Each detector's DetectorSource: its raw held-out rows and their truth."""
+    from synth.export.quantize import load_export_source
+
+    return {kind: load_export_source("autoencoder", folder) for kind, folder in detectors.items()}
+
+
+@pytest.fixture(scope="module")
+def exports(detectors, tmp_path_factory) -> dict[str, Path]:
+    """Each detector exported for the STM32: model.tflite and manifest.json."""
+    from synth.export.bundle import export_model
+
+    folder = tmp_path_factory.mktemp("exports")
+    for kind, detector in detectors.items():
+        export_model("autoencoder", detector, "stm32", folder / kind)
+    return {kind: folder / kind for kind in detectors}
+
+
+@pytest.fixture(scope="module")
+def standalone(exports, tmp_path_factory) -> dict[str, Path]:
+    """Each export as standalone C named NAME, with the detector's manifest."""
+    from synth.export.c_export import export_c
+
+    folder = tmp_path_factory.mktemp("standalone")
+    for kind, export in exports.items():
+        export_c(export / "model.tflite", folder / kind, runtime="standalone", name=NAME, manifest_path=export / "manifest.json")
+    return {kind: folder / kind for kind in exports}
+
+
+def _manifest(export: Path) -> dict:
+    return json.loads((export / "manifest.json").read_text())
+
+
+def _mirror(export: Path, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(errors, flags) of the Python mirror on tflite-micro for raw rows."""
+    from synth.export.anomaly_flag import device_flags
+
+    return device_flags((export / "model.tflite").read_bytes(), _manifest(export)["extra"]["anomaly"], rows)
+
+
+def _compile(command: list) -> None:
+    done = subprocess.run([str(part) for part in command], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def _adapter(folder: Path) -> str:
+    """Write NAME_flag.h, the test adapter that lets the generic harnesses drive NAME_is_anomaly; its name."""
+    template = environment().get_template("anomaly/flag_harness.h.j2")
+    (folder / f"{NAME}_flag.h").write_text(template.render(name=NAME, prefix=NAME.upper(), guard=NAME.upper()))
+    return f"{NAME}_flag"
+
+
+def _build_flag_host(folder: Path, model_folder: Path) -> Path:
+    """Host build of NAME_is_anomaly in ``folder`` over the standalone model in ``model_folder``."""
+    adapter = _adapter(folder)
+    main = folder / "flag_main.c"
+    main.write_text(environment().get_template("standalone/host_main.c.j2").render(name=adapter, prefix=adapter.upper()))
+    exe = folder / "flag_host"
+    _compile(["gcc", *c_build.HOST_FLAGS, f"-I{folder}", "-o", exe, main, folder / f"{NAME}_anomaly.c",
+              *c_build.model_sources(model_folder, NAME)])
+    return exe
+
+
+def _as_bytes(rows: np.ndarray) -> np.ndarray:
+    """Rows (N, ...) as float32 bytes (N, ROW_SIZE x 4) int8, the adapter's input records."""
+    return np.ascontiguousarray(rows, np.float32).reshape(len(rows), -1).view(np.int8)
+
+
+def _results(records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(errors (N,) float32, results (N,) int32) from the adapter's output records (N, 8) int8."""
+    records = np.ascontiguousarray(records)
+    return records[:, :4].copy().view(np.float32).ravel(), records[:, 4:].copy().view(np.int32).ravel()
+
+
+def _odd_rows(shape: tuple[int, ...]) -> np.ndarray:
+    """Rows a sensor or a parser can produce: NaN, +-inf and huge values."""
+    return np.stack([np.full(shape, np.nan), np.full(shape, np.inf), np.full(shape, -np.inf), np.full(shape, 1e30),
+                     np.full(shape, -1e30)]).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_export_records_scaling_threshold_and_changed_flags(kind, exports, sources, detectors):
+    from synth.export.audit import TFLM_BUILTIN_OPS, audit_ops
+    from synth.export.flatbuffer import read_model
+
+    manifest, source = _manifest(exports[kind]), sources[kind]
+    info = json.loads((detectors[kind] / "autoencoder.json").read_text())
+    anomaly = manifest["extra"]["anomaly"]
+    assert manifest["kind"] == "anomaly_detector" and manifest["labels"] == ["normal", "anomalous"]
+    assert anomaly["input"] == kind and anomaly["threshold"] == info["threshold"] and anomaly["k"] == 3.0
+    assert anomaly["feature_names"] == info["feature_names"] and anomaly["row_shape"] == info["row_shape"]
+    assert (anomaly.get("scaling") == info.get("scaling")) and anomaly.get("full_scale_g") == info.get("full_scale_g")
+    assert manifest["inputs"][0]["shape"] == [1, *info["row_shape"]] and manifest["preprocessing"]["inside_model"] is False
+    tflite = (exports[kind] / "model.tflite").read_bytes()
+    assert manifest["ops"] == audit_ops(read_model(tflite)) and set(manifest["ops"]) <= TFLM_BUILTIN_OPS
+    flags = manifest["verification"]["flags"]
+    assert flags["rows"] == len(source.raw_held_out) and 0 < source.anomalous.sum() < flags["rows"]
+    assert flags["changed_share"] <= 0.01, flags  # int8 moves an error across the threshold only when it is near it
+    assert abs(flags["int8"]["tpr"] - flags["float"]["tpr"]) <= 0.01 and abs(flags["int8"]["fpr"] - flags["float"]["fpr"]) <= 0.01
+
+
+def test_features_are_quantised_after_scaling_over_the_whole_training_range(exports):
+    """The representative data holds each extreme training row, so [0, 1] scaled fits the int8 input."""
+    tensor = _manifest(exports["features"])["inputs"][0]
+    low, high = ((q - tensor["zero_point"]) * tensor["scale"] for q in (-128, 127))
+    assert low <= 0.0 and high == pytest.approx(1.0, abs=tensor["scale"])
+
+
+@NEEDS_GCC
+@pytest.mark.parametrize("kind", KINDS)
+def test_standalone_c_equals_tflite_micro_on_random_and_held_out_rows(kind, exports, standalone, sources):
+    from synth.export.anomaly_flag import flag_constants, prepare_rows, quantize_rows
+    from synth.export.c_tflite import read_graph
+
+    tflite = (exports[kind] / "model.tflite").read_bytes()
+    graph = read_graph(tflite)
+    constants = flag_constants(_manifest(exports[kind])["extra"]["anomaly"], graph)
+    held = quantize_rows(prepare_rows(sources[kind].raw_held_out, constants), constants)
+    _, random = _random_inputs(tflite, 300, seed=1)
+    codes = np.concatenate([random, held])
+    exe = c_build.build_host(standalone[kind], NAME)
+    host = c_build.run_host(exe, codes, constants.row_size)
+    reference = c_build.run_tflm(tflite, [codes.reshape(len(codes), *graph.tensors[graph.inputs[0]].shape)])
+    assert np.array_equal(host, reference), f"{int((host != reference).sum())} int8 values differ"
+
+
+@NEEDS_GCC
+@pytest.mark.parametrize("kind", KINDS)
+def test_is_anomaly_in_c_equals_the_python_mirror_on_every_held_out_row(kind, exports, standalone, sources, detectors):
+    from synth.anomaly.detector import load_detector
+
+    source = sources[kind]
+    rows = np.concatenate([source.raw_held_out, _odd_rows(source.raw_held_out.shape[1:])])
+    c_errors, c_results = _results(c_build.run_host(_build_flag_host(standalone[kind], standalone[kind]), _as_bytes(rows), 8))
+    errors, flags = _mirror(exports[kind], rows)
+    assert np.array_equal(c_results, flags.astype(np.int32)), f"{int((c_results != flags).sum())} flags differ"
+    assert np.array_equal(c_errors, errors, equal_nan=True), f"max error difference {np.nanmax(np.abs(c_errors - errors))}"
+    assert c_results[-5:].tolist() == [1] * 5 and np.isnan(c_errors[-5])  # NaN, +-inf and huge rows are anomalous
+    float_flags = load_detector(detectors[kind]).flags(source.raw_held_out)
+    assert int((float_flags != flags[: len(float_flags)]).sum()) == _manifest(exports[kind])["verification"]["flags"]["changed"]
+
+
+@NEEDS_GCC
+def test_tflm_flavour_holds_the_constants_and_flags_like_the_standalone_one(exports, standalone, sources, tmp_path):
+    from synth.export.c_export import export_c
+
+    export, out = exports["features"], tmp_path / "tflm"
+    export_c(export / "model.tflite", out, runtime="tflm", name=NAME, manifest_path=export / "manifest.json")
+    config = (out / f"{NAME}_config.h").read_text()
+    for macro in ("FEATURE_COUNT 9", "FEATURE_NAMES {", "FEATURE_LOW {", "FEATURE_INV_SPAN {", "THRESHOLD ", "INPUT0_SCALE ",
+                  "INPUT0_ZERO_POINT ", "OUTPUT0_SCALE ", "OUTPUT0_ZERO_POINT "):
+        assert f"#define {NAME.upper()}_{macro}" in config
+    assert f'#include "{NAME}_tflm.h"' in (out / f"{NAME}_anomaly.c").read_text()
+    assert f"call {NAME}_init() once first" in (out / f"{NAME}_anomaly.h").read_text()
+    # the TFLM glue and the standalone runtime share NAME_invoke's signature: link the TFLM flavour to the latter
+    rows, model = _as_bytes(sources["features"].raw_held_out[:2000]), standalone["features"]
+    tflm = c_build.run_host(_build_flag_host(out, model), rows, 8)
+    assert np.array_equal(tflm, c_build.run_host(_build_flag_host(model, model), rows, 8))
+
+
+def _m4_footprint(folder: Path) -> tuple[dict, dict]:
+    """arm-none-eabi-size of (model + kernels, model + kernels + NAME_is_anomaly) as -Os Cortex-M4 objects."""
+    model = c_build.model_footprint(folder, NAME)  # leaves NAME.m4.o and synth_kernels.m4.o next to the sources
+    flag_object = folder / f"{NAME}_anomaly.m4.o"
+    _compile(["arm-none-eabi-gcc", *c_build.M4_FLAGS, "-c", "-o", flag_object, folder / f"{NAME}_anomaly.c"])
+    return model, c_build.arm_size(flag_object, *(Path(s).with_suffix(".m4.o") for s in c_build.model_sources(folder, NAME)))
+
+
+def _run_on_qemu(folder: Path, rows: np.ndarray) -> np.ndarray:
+    """The adapter's output records (N, 8) of NAME_is_anomaly on ``rows``, run on the emulated Cortex-M4."""
+    adapter = _adapter(folder)
+    main = folder / "qemu_main.c"
+    records = [", ".join(str(int(v)) for v in row) for row in _as_bytes(rows)]
+    template = environment().get_template("qemu/main.c.j2")
+    main.write_text(template.render(name=adapter, prefix=adapter.upper(), rows=records, count=len(rows)))
+    sources = [str(main), str(folder / f"{NAME}_anomaly.c"), *c_build.model_sources(folder, NAME)]
+    code, on_qemu = c_build.run_qemu(c_build.link_cortex_m4(folder / "flag.elf", sources, [folder]), 8)
+    assert code == 0
+    return on_qemu
+
+
+@pytest.mark.skipif(bool(c_build.missing_tools("gcc", *ARM_TOOLS)),
+                    reason=f"needs gcc and the Arm toolchain + QEMU ({', '.join(ARM_TOOLS)}); CI installs them")
+@pytest.mark.parametrize("kind", KINDS)
+def test_cortex_m4_build_fits_and_flags_like_the_host_on_qemu(kind, exports, standalone, sources, tmp_path):
+    folder = tmp_path / "m4"
+    shutil.copytree(standalone[kind], folder)
+    model, size = _m4_footprint(folder)
+    print(f"\n{kind}: Cortex-M4 -Os model + kernels + NAME_is_anomaly flash {size['flash']} B, RAM {size['ram']} B "
+          f"(model + kernels alone {model['flash']} B, {model['ram']} B)")
+    assert 0 < size["flash"] < 64 * 1024 and size["ram"] < 16 * 1024 and size["flash"] > model["flash"]
+    source = sources[kind]
+    picked = np.concatenate([np.flatnonzero(source.anomalous)[:8], np.flatnonzero(~source.anomalous)[:8]])
+    rows = source.raw_held_out[picked]
+    on_qemu = _run_on_qemu(folder, rows)
+    assert np.array_equal(on_qemu, c_build.run_host(_build_flag_host(folder, folder), _as_bytes(rows), 8))
+    assert _results(on_qemu)[1].tolist() == _mirror(exports[kind], rows)[1].astype(int).tolist()
+
+
+def test_cli_exports_a_detector_for_the_pi_and_its_c(run_cli, detectors, tmp_path):
+    result = run_cli("export", "--model", "autoencoder", "--target", "pi", "--source", detectors["features"], "--out", "pi")
+    assert result.returncode == 0, result.stderr
+    assert "anomaly_detector exported for pi" in result.stdout and "held-out rows changed by int8" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "pi").iterdir()) == ["manifest.json", "model.tflite", "run.py"]
+    result = run_cli("export-c", "--tflite", "pi/model.tflite", "--manifest", "pi/manifest.json", "--out", "c",
+                     "--runtime", "standalone", "--name", "shuttle")
+    assert result.returncode == 0, result.stderr
+    assert {"shuttle_anomaly.c", "shuttle_anomaly.h", "shuttle_config.h"} <= {p.name for p in (tmp_path / "c").iterdir()}
+
+
+def test_a_manifest_of_another_model_is_refused_in_one_line(exports, tmp_path):
+    from synth.errors import ConfigError
+    from synth.export.c_export import export_c
+
+    with pytest.raises(ConfigError, match="rows of 9 values, but the model's input holds 72") as error:
+        export_c(exports["windows"] / "model.tflite", tmp_path / "c", runtime="standalone",
+                 manifest_path=exports["features"] / "manifest.json")
+    assert "\n" not in str(error.value) and not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"input": "pixels"}, "input is 'pixels'"),
+    ({"row_shape": None}, "incomplete or malformed"),
+    ({"threshold": None}, "not a finite float32"),
+    ({"threshold": 1e39}, "not a finite float32"),
+    ({"scaling": {"low": [0.0], "high": [1.0]}}, "scaling has 1 / 1 values for rows of 9 features"),
+])
+def test_a_malformed_anomaly_block_is_refused_in_one_line(change, message, exports):
+    from synth.errors import ConfigError
+    from synth.export.anomaly_flag import flag_constants
+    from synth.export.c_tflite import read_graph
+
+    anomaly = {**_manifest(exports["features"])["extra"]["anomaly"], **change}
+    with pytest.raises(ConfigError, match=message) as error:
+        flag_constants(anomaly, read_graph((exports["features"] / "model.tflite").read_bytes()))
+    assert "\n" not in str(error.value)
+
+
+def test_a_detector_without_config_or_with_rows_that_do_not_fit_is_refused(detectors, write_config, tmp_path):
+    from synth.errors import DataError, ModelError
+    from synth.export.quantize import load_export_source
+
+    folder = tmp_path / "bare"
+    shutil.copytree(detectors["features"], folder)
+    info = json.loads((folder / "autoencoder.json").read_text())
+    (folder / "autoencoder.json").write_text(json.dumps({k: v for k, v in info.items() if k != "config"}))
+    with pytest.raises(ModelError, match="holds no config to load its rows from: pass --config"):
+        load_export_source("autoencoder", folder)
+    with pytest.raises(DataError, match=r"rows of shape \(24, 3\) do not fit the detector"):
+        load_export_source("autoencoder", folder, config=write_config(CONFIGS["windows"]))
