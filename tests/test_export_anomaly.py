@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -251,11 +252,19 @@ def test_cortex_m4_build_fits_and_flags_like_the_host_on_qemu(kind, exports, sta
     assert _results(on_qemu)[1].tolist() == _mirror(exports[kind], rows)[1].astype(int).tolist()
 
 
-def test_cli_exports_a_detector_for_the_pi_and_its_c(run_cli, detectors, tmp_path):
+def test_cli_exports_a_detector_for_the_pi_and_its_c(run_cli, detectors, exports, sources, tmp_path):
     result = run_cli("export", "--model", "autoencoder", "--target", "pi", "--source", detectors["features"], "--out", "pi")
     assert result.returncode == 0, result.stderr
     assert "anomaly_detector exported for pi" in result.stdout and "held-out rows changed by int8" in result.stdout
     assert sorted(p.name for p in (tmp_path / "pi").iterdir()) == ["manifest.json", "model.tflite", "run.py"]
+    rows = sources["features"].raw_held_out[:200]
+    np.savez(tmp_path / "rows.npz", x=rows)
+    flagged = subprocess.run([sys.executable, str(tmp_path / "pi" / "run.py"), "flag", str(tmp_path / "rows.npz")],
+                             capture_output=True, text=True, timeout=120)
+    assert flagged.returncode == 0, flagged.stderr
+    on_pi = np.array([line.endswith("ANOMALOUS") for line in flagged.stdout.splitlines()])
+    # LiteRT may differ from tflite-micro by an LSB, which moves a row only when it sits on the threshold
+    assert len(on_pi) == 200 and np.mean(on_pi == _mirror(exports["features"], rows)[1]) >= 0.99
     result = run_cli("export-c", "--tflite", "pi/model.tflite", "--manifest", "pi/manifest.json", "--out", "c",
                      "--runtime", "standalone", "--name", "shuttle")
     assert result.returncode == 0, result.stderr

@@ -11,6 +11,10 @@ Install: ``pip install numpy ai-edge-litert``. Reads manifest.json and model.tfl
       input units (see manifest.json "inputs" and "preprocessing"). Prints one label per window.
   python3 run.py reconstruct WINDOWS
       autoencoder bundles: reconstruction error (g^2) per window and accept / reject.
+  python3 run.py flag ROWS
+      anomaly detector bundles (synth anomaly): ROWS is an .npz (array "x") or a CSV of raw rows
+      (features in training units, or flattened windows in g); prints the reconstruction error
+      and normal / ANOMALOUS per row (scaled or clipped as the manifest's extra.anomaly says).
 """
 
 import argparse
@@ -79,6 +83,18 @@ def read_windows(path, shape):
     return np.asarray(x, np.float32).reshape((-1, *shape[1:]))
 
 
+def flag(manifest, interpreter, rows):
+    """(errors (N,), flags (N,) bool) of raw rows: scaled (features) or clipped (windows), then the model."""
+    anomaly = manifest["extra"]["anomaly"]
+    if anomaly["input"] == "windows":
+        x = np.clip(rows, -anomaly["full_scale_g"], anomaly["full_scale_g"]).astype(np.float32)
+    else:
+        low, high = (np.asarray(anomaly["scaling"][k], np.float64) for k in ("low", "high"))
+        x = ((rows - low) / np.maximum(high - low, 1e-12)).astype(np.float32)
+    errors = np.mean((run(manifest, interpreter, [x]).reshape(len(x), -1) - x.reshape(len(x), -1)) ** 2, axis=1)
+    return errors, errors > anomaly["threshold"]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -87,13 +103,14 @@ def main(argv=None):
     gen.add_argument("count", type=int)
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--out", default=None)
-    for name in ("classify", "reconstruct"):
+    for name in ("classify", "reconstruct", "flag"):
         commands.add_parser(name).add_argument("windows")
     args = parser.parse_args(argv)
     manifest, interpreter = load()
-    wanted = {"generate": "generator", "classify": "classifier", "reconstruct": "autoencoder"}[args.command]
+    wanted = {"generate": "generator", "classify": "classifier", "reconstruct": "autoencoder",
+              "flag": "anomaly_detector"}[args.command]
     if manifest["kind"] != wanted:
-        sys.exit(f"error: this bundle holds a {manifest['kind']}; '{args.command}' needs a {wanted}")
+        sys.exit(f"error: this bundle holds a model of kind {manifest['kind']}; '{args.command}' needs one of kind {wanted}")
     if args.command == "generate":
         windows, codes = generate(manifest, interpreter, args.label, args.count, args.seed)
         if args.out:
@@ -102,6 +119,9 @@ def main(argv=None):
     elif args.command == "classify":
         scores = run(manifest, interpreter, [read_windows(args.windows, manifest["inputs"][0]["shape"])])
         print("\n".join(manifest["labels"][i] for i in scores.argmax(axis=-1)))
+    elif args.command == "flag":
+        errors, flags = flag(manifest, interpreter, read_windows(args.windows, manifest["inputs"][0]["shape"]))
+        print("\n".join(f"{e:.6g} {'ANOMALOUS' if f else 'normal'}" for e, f in zip(errors, flags)))
     else:
         x = read_windows(args.windows, manifest["inputs"][0]["shape"])
         errors = np.mean((run(manifest, interpreter, [x]) - x) ** 2, axis=(1, 2))
