@@ -141,6 +141,7 @@ def test_federation_is_exact_and_sends_only_weights_ranges_and_counts(written, t
     assert run_log["status"] == "completed" and [s["stage"] for s in run_log["stages"]] == \
         ["describe", "train", "train", "threshold", "evaluate"]
     detector = load_detector(tmp_path / "fed" / "detector")
+    assert detector.info["feature_names"] == [f"s{i}" for i in range(6)] and len(detector.info["data_hashes"]) == 3
     sites = simulated_sites(str(tmp_path / "config.json"), 3)
     pooled_train = np.concatenate([s.rows.train.x for s in sites])
     np.testing.assert_array_equal(detector.scaling.low, pooled_train.min(axis=0).astype(np.float64))

@@ -79,6 +79,8 @@ def test_compare_runs_local_federated_and_centralised_on_flower(tmp_path, teleme
                         "--out", tmp_path / "eval")
     assert evaluated.returncode == 0 and "federated: F1" in evaluated.stdout, evaluated.stderr
     assert (tmp_path / "eval" / "report.md").is_file()
+    scored = run_cli("anomaly", "score", "--detector", tmp_path / "cmp" / "federated" / "detector", "--input", telemetry)
+    assert scored.returncode == 0 and scored.stdout.startswith("660 rows, "), scored.stderr
 
 
 def test_a_window_detector_flags_live_windows(tmp_path):

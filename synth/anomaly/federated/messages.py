@@ -3,7 +3,8 @@
 Every server message carries a "stage" ConfigRecord {"stage", "round", "config" (JSON of the
 run's seed, profile and anomaly sections)} and, by stage:
 - "describe": nothing more. Reply: "description" ConfigRecord {"node", "input", "row_shape",
-  "train_rows", "validation_rows", "test_rows", "full_scale_g", "rate_hz"} and, for feature
+  "train_rows", "validation_rows", "test_rows", "data_hash" (sha256 of its training and held-out
+  rows: which data made the model, not the data), "feature_names", "full_scale_g", "rate_hz"} and, for feature
   rows, "range" ArrayRecord {"low", "high"} (F,) float64: the node's per-feature min and max of
   normal training rows, from which the server takes the exact global min-max scaling;
 - "train": "model" ArrayRecord (global weights, wire format of the run) and "scaling"

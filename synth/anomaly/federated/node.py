@@ -22,6 +22,7 @@ from synth.anomaly.statistics import MinMax, Moments
 from synth.anomaly.training import build_model, fit_epochs, input_info
 from synth.config import Config, parse_config
 from synth.errors import DataError
+from synth.runs import hash_arrays
 from synth.share.validation import Rejected, checked_weights
 from synth.share.wire import encode_weights, model_weights, record_bytes
 
@@ -60,6 +61,8 @@ def _describe(site: Site, config: Config, content: RecordDict) -> dict:
     description = ConfigRecord({"node": rows.name, "input": "windows" if rows.train.is_windows else "features",
                                 "row_shape": list(rows.train.x.shape[1:]), "train_rows": len(rows.train),
                                 "validation_rows": len(rows.validation), "test_rows": len(rows.test),
+                                "data_hash": hash_arrays(rows.train.x, rows.validation.x),
+                                "feature_names": list(rows.train.feature_names),
                                 "full_scale_g": float(site.full_scale_g or 0.0), "rate_hz": float(site.rate_hz or 0.0)})
     records = {m.DESCRIPTION: description}
     if not rows.train.is_windows:

@@ -184,9 +184,11 @@ def _save(run: Federation, stats: dict) -> None:
     model = run.model
     model.set_weights([run.weights[name] for name in sorted(run.weights)])
     first = next(iter(run.nodes.values()))
-    info = {"input": first["input"], "row_shape": list(first["row_shape"]), "k": run.settings.k, **stats,
+    info = {"input": first["input"], "row_shape": list(first["row_shape"]), "feature_names": list(first["feature_names"]),
+            "k": run.settings.k, **stats,
             "training": "federated", "rounds": run.settings.rounds, "nodes": sorted(d["node"] for d in run.nodes.values()),
             "train_rows": int(sum(d["train_rows"] for d in run.nodes.values())), "seed": run.config.seed,
+            "data_hashes": {d["node"]: d["data_hash"] for d in run.nodes.values()},
             "config": run.config.model_dump(mode="json")}
     if first["input"] == FEATURES:
         info.update(scaling=run.scaling.to_json(), units="squared min-max scaled units (mean over features)")
