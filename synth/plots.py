@@ -1,4 +1,5 @@
-"""PNG figures of windows (matplotlib, headless Agg backend), written atomically."""
+"""PNG figures (matplotlib, headless Agg backend), written atomically, and the Markdown tables
+that go beside them in reports."""
 
 from __future__ import annotations
 
@@ -20,11 +21,7 @@ def spread_examples(windows: np.ndarray, count: int = 8) -> np.ndarray:
 
 def plot_real_vs_generated(real: np.ndarray, generated: np.ndarray, title: str, rate_hz: float, path: Path, units: str = "g") -> None:
     """Overlay up to 8 real and 8 generated windows (each (T, 3)) per axis, real left, generated right."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, grid = plt.subplots(3, 2, figsize=(10, 7), sharex=True, sharey="row")
     for col, (name, windows) in enumerate((("real", real[:8]), ("generated", generated[:8]))):
         time_s = np.arange(windows.shape[1] if len(windows) else 0) / rate_hz
@@ -36,7 +33,7 @@ def plot_real_vs_generated(real: np.ndarray, generated: np.ndarray, title: str, 
         grid[2, col].set_xlabel("time (s)")
     fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_before_after(before: dict, after: dict, classifier: str, title: str, path: Path) -> None:
@@ -62,14 +59,28 @@ def plot_before_after(before: dict, after: dict, classifier: str, title: str, pa
     grid[0].set_ylim(0, 1)
     fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
-def _save(fig, path: Path) -> None:
-    """Write a figure as PNG without a timestamp (same bytes for the same figure)."""
+def pyplot():
+    """matplotlib.pyplot on the headless Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def save_figure(fig, path: Path) -> None:
+    """Write a figure as PNG atomically, without a timestamp (same bytes for the same figure), and close it."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
-    plt.close(fig)
+    pyplot().close(fig)
     write_bytes(path, buffer.getvalue())
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])

@@ -9,14 +9,12 @@ Plots, each real (held-out) beside synthetic:
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
-from synth.atomic import write_bytes
 from synth.evaluate_metrics import pca_2d, window_features
-from synth.plots import AXES, plot_real_vs_generated
+from synth.plots import AXES, markdown_table, plot_real_vs_generated, pyplot, save_figure
 from synth.quality import welch_psd
 from synth.windows import Windows
 
@@ -28,12 +26,6 @@ def _fmt(value, digits: int = 3) -> str:
     if isinstance(value, (list, tuple)):
         return " ".join(_fmt(v, digits) for v in value)
     return f"{value:.{digits}f}"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    """A Markdown table."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
 def _recall(block: dict, name: str) -> str:
@@ -88,7 +80,7 @@ def user_classifier_section(report: dict) -> list[str]:
     if not rows:
         return []
     header = ["classifier", "set", *report["inputs"]["classes"], "overall"]
-    return ["## Your ST classifiers per class", _table(header, rows)]
+    return ["## Your ST classifiers per class", markdown_table(header, rows)]
 
 
 SIGNAL_ROWS = [
@@ -105,7 +97,7 @@ def signal_section(name: str, block: dict) -> str:
     rows = [[label, _fmt(block["real"][key]), _fmt(block["generated"][key])] for label, key in SIGNAL_ROWS]
     rows.append(["PSD distance x y z (dB) to held-out real",
                  _fmt(block["psd_distance_db_real_reference"], 2) + " (train-side real)", _fmt(block["psd_distance_db"], 2)])
-    return f"### {name}\n\n" + _table(["metric", "held-out real", "synthetic"], rows)
+    return f"### {name}\n\n" + markdown_table(["metric", "held-out real", "synthetic"], rows)
 
 
 def render_markdown(report: dict) -> str:
@@ -116,11 +108,11 @@ def render_markdown(report: dict) -> str:
         f"Real: `{inputs.get('real_config')}` ({len(inputs['held_out_recordings'])} held-out recordings); "
         f"synthetic: `{inputs.get('synthetic')}`; classes {', '.join(inputs['classes'])}; "
         f"{inputs['window']} samples at {inputs['rate_hz']:g} Hz.",
-        _table(["set", *inputs["classes"]], [[k, *map(str, v.values())] for k, v in inputs["windows"].items()]),
+        markdown_table(["set", *inputs["classes"]], [[k, *map(str, v.values())] for k, v in inputs["windows"].items()]),
         "## Overall",
-        _table(["metric", "synthetic", "real reference"], headline_rows(report)),
+        markdown_table(["metric", "synthetic", "real reference"], headline_rows(report)),
         "## Per class",
-        _table(["class", "TSTR", "TRTR", "TRTS", "ST on synthetic", "ST on real", "NN ratio", "coverage ratio"],
+        markdown_table(["class", "TSTR", "TRTR", "TRTS", "ST on synthetic", "ST on real", "NN ratio", "coverage ratio"],
                per_class_rows(report)),
         *user_classifier_section(report),
         "## Signal per class",
@@ -137,23 +129,13 @@ def write_plots(folder: Path, real: Windows, synthetic: Windows) -> None:
     for index, name in enumerate(synthetic.classes):
         plot_real_vs_generated(real.x[real.y == index], synthetic.x[synthetic.y == index],
                                f"{name}: held-out real vs synthetic", real.rate_hz, folder / f"examples_{name}.png")
-    _save(plot_spectra(real, synthetic), folder / "spectra.png")
-    _save(plot_embedding(real, synthetic), folder / "embedding.png")
-
-
-def _pyplot():
-    """matplotlib.pyplot on the headless Agg backend."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    save_figure(plot_spectra(real, synthetic), folder / "spectra.png")
+    save_figure(plot_embedding(real, synthetic), folder / "embedding.png")
 
 
 def plot_spectra(real: Windows, synthetic: Windows):
     """Figure: mean spectrum per class (rows) and axis (columns), real vs synthetic."""
-    plt = _pyplot()
+    plt = pyplot()
     k = len(synthetic.classes)
     fig, grid = plt.subplots(k, 3, figsize=(11, 2.6 * k), squeeze=False, sharex=True)
     for row, name in enumerate(synthetic.classes):
@@ -175,7 +157,7 @@ def plot_spectra(real: Windows, synthetic: Windows):
 
 def plot_embedding(real: Windows, synthetic: Windows):
     """Figure: 2-D PCA of window features, colour = class, dot = real, cross = synthetic."""
-    plt = _pyplot()
+    plt = pyplot()
     real_features = window_features(real.x, real.rate_hz)
     points = {"held-out real": pca_2d(real_features, real_features),
               "synthetic": pca_2d(window_features(synthetic.x, synthetic.rate_hz), real_features)}
@@ -190,10 +172,3 @@ def plot_embedding(real: Windows, synthetic: Windows):
     fig.tight_layout()
     return fig
 
-
-def _save(fig, path: Path) -> None:
-    """Write a figure as PNG atomically and close it."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
-    _pyplot().close(fig)
-    write_bytes(path, buffer.getvalue())

@@ -45,7 +45,7 @@ import numpy as np
 from synth.anomaly.metrics import anomaly_scores, detection_metrics, per_kind
 from synth.anomaly.rows import NORMAL
 from synth.atomic import write_json, write_text
-from synth.plots import _save as save_figure
+from synth.plots import markdown_table, pyplot, save_figure
 
 METHODS = ("local", "federated", "centralised")
 _ERROR_FLOOR = 1e-12  # an exactly reconstructed row (error 0) has no logarithm; plot it here instead
@@ -147,12 +147,12 @@ def render_markdown(report: dict) -> str:
         "# Anomaly detection report",
         "\n".join(f"- {key}: {_plain(value)}" for key, value in report["context"].items()),
         "## Overall (test rows of all nodes pooled, each flagged by its own node's detector)",
-        _table(["method", "rows", "anomalies", "TPR", "FPR", "precision", "F1", "accuracy", "ROC AUC", "threshold",
+        markdown_table(["method", "rows", "anomalies", "TPR", "FPR", "precision", "F1", "accuracy", "ROC AUC", "threshold",
                 "mean node F1"], overall_rows(report)),
         "## Per node",
-        _table(["node", "metric", *methods], per_node_rows(report)),
+        markdown_table(["node", "metric", *methods], per_node_rows(report)),
         "## Per kind (share of rows flagged: detection rate; for normal rows the false-alarm rate)",
-        _table(["kind", *methods], per_kind_rows(report)),
+        markdown_table(["kind", *methods], per_kind_rows(report)),
         *training_section(report),
         "Plots: " + ", ".join(f"errors_{m}.png" for m in methods) + ", roc.png.",
     ]
@@ -216,29 +216,13 @@ def _plain(value) -> str:
     return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    """A Markdown table."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
-
-
 # --- figures ----------------------------------------------------------------------------------
-
-
-def _pyplot():
-    """matplotlib.pyplot on the headless Agg backend."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_errors(method: str, result: MethodResult):
     """Figure: density histograms of log10 reconstruction error, normal vs anomalous rows of all
     nodes, on shared bins, with a vertical line at the threshold, or one per node when they differ."""
-    plt = _pyplot()
+    plt = pyplot()
     pooled, thresholds = pool(result), sorted(set(node_thresholds(result)))
     log_errors = np.log10(np.maximum(pooled.errors, _ERROR_FLOOR))
     edges = np.histogram_bin_edges(log_errors, bins=40)
@@ -262,7 +246,7 @@ def plot_roc(report: dict, results: dict[str, MethodResult]):
     (the detectors' thresholds) as a dot; methods with only one class present are left out."""
     from sklearn.metrics import roc_curve
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], color="0.7", linestyle=":", label="chance")
     for index, method in enumerate(report["methods"]):

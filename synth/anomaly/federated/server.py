@@ -18,7 +18,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 from flwr.app import Message, RecordDict
 from flwr.serverapp import Grid
 
