@@ -43,7 +43,7 @@ def test_generate_writes_a_dataset(run_cli, write_config, generate_config, tmp_p
 
 def test_bad_config_key(run_cli, write_config, generate_config):
     result = run_cli("generate", "--config", write_config({**generate_config(), "bogus": 1}), "--out", "out")
-    assert_one_line_error(result, "unknown key 'bogus' (allowed: autoencoder, classifier, data, finetune, generate, model, profile, seed, share, train)")
+    assert_one_line_error(result, "unknown key 'bogus' (allowed: anomaly, autoencoder, classifier, data, finetune, generate, model, profile, seed, share, train)")
 
 
 def test_missing_config_file(run_cli):

@@ -32,7 +32,7 @@ def test_every_problem_is_reported_in_one_line():
 def test_unknown_keys_list_the_allowed_keys_of_their_section():
     message = config_error({"data": {"source": "st_har", "path": "builtin", "colour": 1}, "bogus": 1})
     assert "allowed: accelerometer, classes, imu, max_gap_s, path, source, stride, test_groups, window" in message
-    assert "allowed: autoencoder, classifier, data, finetune, generate, model, profile, seed, share, train" in message
+    assert "allowed: anomaly, autoencoder, classifier, data, finetune, generate, model, profile, seed, share, train" in message
 
 
 @pytest.mark.parametrize("train", [{"steps": "100"}, {"steps": 1.5}, {"learning_rate": "fast"}, {"steps": 0}])
