@@ -24,8 +24,7 @@ def register(app: typer.Typer, load_tensorflow: Callable[[], None]) -> None:
         """Train one detector on all the config's rows (centralised) and score its test rows."""
         from synth.anomaly.commands import train_central
 
-        load_tensorflow()
-        _echo(train_central(config, out, force))
+        _echo(train_central(config, out, force, ready=load_tensorflow))
 
     @group.command()
     def federate(config: ConfigFile, nodes: NodesOption = None, out: OutOption = None, force: ForceOption = False) -> None:

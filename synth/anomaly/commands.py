@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from synth.anomaly.detector import Detector, load_detector, save_detector
 from synth.anomaly.report import MethodResult, NodeScores, build_report, write_report
@@ -22,8 +22,11 @@ def _out(out: Optional[Path], settings: AnomalyConfig, name: str) -> Path:
     return Path(out) if out else Path(settings.run_dir) / name
 
 
-def train_central(config_file: Path, out: Optional[Path], force: bool) -> list[str]:
-    """A centralised detector folder (out) and a one-line summary of its test metrics."""
+def train_central(config_file: Path, out: Optional[Path], force: bool, ready: Callable[[], None] = lambda: None) -> list[str]:
+    """A centralised detector folder (out) and a one-line summary of its test metrics.
+
+    ``ready`` runs once the config and the data have passed their checks (the CLI loads
+    TensorFlow there, so that bad input fails in a second)."""
     from synth.anomaly.dataset import load_anomaly_data
     from synth.anomaly.metrics import detection_metrics
     from synth.anomaly.training import train_detector
@@ -32,6 +35,7 @@ def train_central(config_file: Path, out: Optional[Path], force: bool) -> list[s
     target = _out(out, settings, "centralised")
     check_directory_target(target, force)
     data = load_anomaly_data(config, Path(config_file).parent)
+    ready()
     model, info = train_detector(data.train, data.validation, settings, config.seed, data.full_scale_g, data.rate_hz)
     info = {**info, "training": "centralised", "data_hash": data.data_hash, "seed": config.seed,
             "vocabulary": data.vocabulary, "config": config.model_dump(mode="json")}
