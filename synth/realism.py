@@ -67,13 +67,14 @@ class RealismFilter:
 
 
 def reconstruction_errors(model, x_g: np.ndarray) -> np.ndarray:
-    """Mean squared reconstruction error (N,) float64 in g^2 of windows (N, T, 3) in g."""
+    """Mean squared reconstruction error (N,) float64 of model inputs: windows (N, T, 3) in g (error
+    in g^2), or any rows (N, ...) an autoencoder takes (error in their units squared)."""
     x_g = np.asarray(x_g, np.float32)
     if not len(x_g):
         return np.zeros(0)
     # a fixed batch size keeps the arithmetic, hence the accept decisions, the same on every run
     reconstructed = model.predict(x_g, batch_size=SCORE_BATCH, verbose=0)
-    return np.mean((reconstructed.astype(np.float64) - x_g) ** 2, axis=(1, 2))
+    return np.mean((reconstructed.astype(np.float64) - x_g) ** 2, axis=tuple(range(1, x_g.ndim)))
 
 
 def threshold_of(errors: np.ndarray, k: float) -> dict[str, float]:

@@ -98,6 +98,15 @@ def run_cli(tmp_path) -> Callable[..., subprocess.CompletedProcess]:
 
 
 @pytest.fixture
+def flower_task_identity():
+    """Flower stamps messages with the running task's identity; give this process one."""
+    from flwr.supercore.task_identity import TaskIdentity
+
+    TaskIdentity.run_id, TaskIdentity.node_id, TaskIdentity.task_id = 1, 0, 1
+    yield
+
+
+@pytest.fixture
 def folder_bytes() -> Callable[[Path], dict[str, bytes]]:
     """folder_bytes(folder) -> {relative path: bytes} of every file below ``folder``."""
 

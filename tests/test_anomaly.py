@@ -22,12 +22,8 @@ from synth.errors import ConfigError, DataError
 
 
 @pytest.fixture(autouse=True)
-def task_identity():
-    """Flower stamps messages with the running task's identity; give this process one."""
-    from flwr.supercore.task_identity import TaskIdentity
-
-    TaskIdentity.run_id, TaskIdentity.node_id, TaskIdentity.task_id = 1, 0, 1
-    yield
+def _flower_task(flower_task_identity):
+    """Every test here builds Flower messages outside a running task."""
 
 
 @pytest.fixture

@@ -23,9 +23,8 @@ import numpy as np
 from synth.anomaly.statistics import MinMax
 from synth.atomic import build_directory, save_keras, write_json
 from synth.errors import DataError, ModelError
-from synth.realism import INFO_FILE, MODEL_FILE, read_autoencoder_folder
+from synth.realism import INFO_FILE, MODEL_FILE, read_autoencoder_folder, reconstruction_errors
 
-SCORE_BATCH = 4096  # fixed, so that the arithmetic (hence every flag) is the same on every run
 FEATURES, WINDOWS = "features", "windows"
 
 
@@ -46,7 +45,7 @@ class Detector:
 
     def prepare(self, x: np.ndarray) -> np.ndarray:
         """Rows as the model takes them: scaled features (N, F) or clipped windows (N, T, 3) in g."""
-        return model_input(x, self.info, self.scaling)
+        return model_input(x, self.info)
 
     def errors(self, x: np.ndarray) -> np.ndarray:
         """Reconstruction error (N,) float64 of raw rows ``x``."""
@@ -65,21 +64,26 @@ class Detector:
                             f"({'features' if len(expected) == 1 else 'samples x axes'})")
 
 
-def model_input(x: np.ndarray, info: dict, scaling: MinMax | None) -> np.ndarray:
-    """Raw rows -> model input: min-max scaled features, or windows clipped at the full scale (g)."""
+def model_input(x: np.ndarray, info: dict) -> np.ndarray:
+    """Raw rows -> model input: features min-max scaled by info["scaling"], or windows clipped at
+    +-info["full_scale_g"] (g)."""
     if info["input"] == FEATURES:
-        return scaling.scale(x)
+        return MinMax.from_json(info["scaling"]).scale(x)
     clip = float(info["full_scale_g"])
     return np.clip(np.asarray(x, np.float32), -clip, clip)
 
 
-def reconstruction_errors(model, x_in: np.ndarray) -> np.ndarray:
-    """Mean squared error (N,) float64 between model inputs (N, ...) and their reconstruction."""
-    x_in = np.asarray(x_in, np.float32)
-    if not len(x_in):
-        return np.zeros(0)
-    reconstructed = model.predict(x_in, batch_size=SCORE_BATCH, verbose=0).astype(np.float64)
-    return np.mean((reconstructed - x_in).reshape(len(x_in), -1) ** 2, axis=1)
+
+def input_info(row_shape, feature_names, scaling: MinMax | None, full_scale_g: float | None,
+               rate_hz: float | None) -> dict:
+    """The part of a detector's JSON that says how raw rows become model inputs: rows of one
+    dimension (F,) are min-max scaled features, rows (T, 3) are windows in g."""
+    common = {"row_shape": list(row_shape), "feature_names": list(feature_names)}
+    if len(row_shape) > 1:
+        return {**common, "input": WINDOWS, "window": int(row_shape[0]), "rate_hz": float(rate_hz),
+                "full_scale_g": float(full_scale_g), "units": "g^2 (mean squared error per window, windows in g)"}
+    return {**common, "input": FEATURES, "scaling": scaling.to_json(),
+            "units": "squared min-max scaled units (mean over features)"}
 
 
 def save_detector(model, info: dict, folder: Path, force: bool = False) -> Path:

@@ -3,14 +3,14 @@
 The same functions serve every training mode: ``build_model`` makes the architecture the rows
 call for (dense for feature vectors, convolutional for windows), ``fit_epochs`` continues
 training from the model's current weights (a federated round starts from the global weights
-with a fresh optimizer), and ``detector_info`` sets the threshold on held-out normal rows.
+with a fresh optimizer), and ``held_out_moments`` gives what the threshold is set from.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from synth.anomaly.detector import FEATURES, WINDOWS, model_input, reconstruction_errors
+from synth.anomaly.detector import input_info, model_input, reconstruction_errors
 from synth.anomaly.rows import Rows
 from synth.anomaly.statistics import MinMax, Moments
 from synth.config import AnomalyConfig
@@ -46,20 +46,9 @@ def fit_epochs(model, x_in: np.ndarray, epochs: int, batch_size: int, seed: int)
     return float(history.history["loss"][-1])
 
 
-def input_info(rows: Rows, scaling: MinMax | None, full_scale_g: float | None, rate_hz: float | None) -> dict:
-    """The part of a detector's JSON that says how raw rows become model inputs."""
-    if rows.is_windows:
-        return {"input": WINDOWS, "row_shape": list(rows.x.shape[1:]), "window": rows.width, "rate_hz": float(rate_hz),
-                "full_scale_g": float(full_scale_g), "units": "g^2 (mean squared error per window, windows in g)",
-                "feature_names": list(rows.feature_names)}
-    return {"input": FEATURES, "row_shape": [rows.width], "scaling": scaling.to_json(),
-            "units": "squared min-max scaled units (mean over features)", "feature_names": list(rows.feature_names)}
-
-
 def held_out_moments(model, validation: Rows, info: dict) -> Moments:
     """Moments of the reconstruction errors of held-out normal rows."""
-    scaling = MinMax.from_json(info["scaling"]) if info.get("scaling") else None
-    return Moments.of(reconstruction_errors(model, model_input(validation.x, info, scaling)))
+    return Moments.of(reconstruction_errors(model, model_input(validation.x, info)))
 
 
 def train_detector(train: Rows, validation: Rows, settings: AnomalyConfig, seed: int,
@@ -70,8 +59,8 @@ def train_detector(train: Rows, validation: Rows, settings: AnomalyConfig, seed:
     """
     train, validation = train.normal(), validation.normal()
     scaling = None if train.is_windows else MinMax.of(train.x)
-    info = input_info(train, scaling, full_scale_g, rate_hz)
+    info = input_info(train.x.shape[1:], train.feature_names, scaling, full_scale_g, rate_hz)
     model = build_model(tuple(train.x.shape[1:]), settings, full_scale_g, seed)
-    loss = fit_epochs(model, model_input(train.x, info, scaling), settings.epochs, settings.batch_size, seed)
+    loss = fit_epochs(model, model_input(train.x, info), settings.epochs, settings.batch_size, seed)
     stats = held_out_moments(model, validation, info).threshold(settings.k)
     return model, {**info, **stats, "k": settings.k, "train_rows": len(train), "final_loss": loss}

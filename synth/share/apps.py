@@ -37,8 +37,7 @@ def make_apps(defaults: Mapping[str, str] | None = None) -> tuple[ServerApp, Cli
         from synth.share.node_data import federation_classes
         from synth.share.server import serve
 
-        config = _with_min_nodes(load_config(run_setting(context.run_config, defaults, SHARE_CONFIG)),
-                                 int(run_setting(context.run_config, defaults, MIN_NODES, "0")))
+        config = run_config(context, defaults, SHARE_CONFIG, "share")
         out_dir = Path(run_setting(context.run_config, defaults, OUT_DIR, config.share.run_dir))
         serve(grid, config, federation_classes(config), require(config.data, "data").window, out_dir)
 
@@ -51,13 +50,16 @@ def make_apps(defaults: Mapping[str, str] | None = None) -> tuple[ServerApp, Cli
     return server, client
 
 
-def _with_min_nodes(config: Config, expected: int) -> Config:
-    """``config`` whose share.min_nodes is at least ``expected`` (a simulation knows all its nodes
-    will join, and must not start round 1 before they have)."""
-    share = require(config.share, "share")
-    if expected <= share.min_nodes:
+def run_config(context: Context, defaults: Mapping[str, str], config_key: str, section: str) -> Config:
+    """The run's synth config (path under ``config_key``) whose ``section``.min_nodes is at least the
+    run config's ``min-nodes``: a simulation knows all its nodes will join, and must not start
+    round 1 before they have."""
+    config = load_config(run_setting(context.run_config, defaults, config_key))
+    expected = int(run_setting(context.run_config, defaults, MIN_NODES, "0"))
+    settings = require(getattr(config, section), section)
+    if expected <= settings.min_nodes:
         return config
-    return config.model_copy(update={"share": share.model_copy(update={"min_nodes": expected})})
+    return config.model_copy(update={section: settings.model_copy(update={"min_nodes": expected})})
 
 
 def _node(context: Context, defaults: Mapping[str, str], config: Config, classes: tuple[str, ...]):

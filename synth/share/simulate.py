@@ -44,7 +44,6 @@ def run_share_simulation(config_file: Path, nodes: Optional[int] = None, out_dir
     nodes = nodes or share.nodes
     simulated_nodes(config, config_file.parent, nodes)  # every node's data, checked before the engine starts
     target = Path(out_dir or share.run_dir).resolve()
-    os.environ.update(QUIET_ENVIRONMENT)
     with build_directory(target, force) as staging:
         _run_engine(config_file, staging, nodes, parallel)
         run_log = json.loads((staging / LOG_FILE).read_text()) if (staging / LOG_FILE).is_file() else {}
@@ -55,9 +54,16 @@ def run_share_simulation(config_file: Path, nodes: Optional[int] = None, out_dir
 
 def _run_engine(config_file: Path, staging: Path, nodes: int, parallel: int) -> None:
     """Flower's Ray-backed simulation of the apps, writing into ``staging``."""
+    server, client = make_apps({SHARE_CONFIG: str(config_file), OUT_DIR: str(staging), MIN_NODES: str(nodes)})
+    run_engine(server, client, nodes, parallel)
+
+
+def run_engine(server, client, nodes: int, parallel: int = 1) -> None:
+    """Play ``nodes`` simulated nodes of the apps on Flower's Ray engine, ``parallel`` at a time
+    (each worker gets an equal share of the cores)."""
     from flwr.simulation import run_simulation
 
-    server, client = make_apps({SHARE_CONFIG: str(config_file), OUT_DIR: str(staging), MIN_NODES: str(nodes)})
+    os.environ.update(QUIET_ENVIRONMENT)
     cpus = os.cpu_count() or 1
     per_node = max(cpus / max(parallel, 1), 1)
     run_simulation(

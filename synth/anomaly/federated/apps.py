@@ -21,10 +21,10 @@ from flwr.app import Context, Message
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 
-from synth.config import Config, load_config, require
-from synth.share.apps import run_setting
+from synth.config import Config, load_config
+from synth.share.apps import OUT_DIR, run_config, run_setting
 
-CONFIG_KEY, OUT_DIR, MIN_NODES = "anomaly-config", "out-dir", "min-nodes"
+CONFIG_KEY = "anomaly-config"
 DATA_CONFIG, NODE_NAME = "data-config", "node-name"
 
 
@@ -37,9 +37,8 @@ def make_apps(defaults: Mapping[str, str] | None = None) -> tuple[ServerApp, Cli
     def _serve(grid: Grid, context: Context) -> None:
         from synth.anomaly.federated.server import serve
 
-        config = _with_min_nodes(load_config(run_setting(context.run_config, defaults, CONFIG_KEY)),
-                                 int(run_setting(context.run_config, defaults, MIN_NODES, "0")))
-        serve(grid, config, Path(run_setting(context.run_config, defaults, OUT_DIR, require(config.anomaly, "anomaly").run_dir)))
+        config = run_config(context, defaults, CONFIG_KEY, "anomaly")
+        serve(grid, config, Path(run_setting(context.run_config, defaults, OUT_DIR, config.anomaly.run_dir)))
 
     @client.train()
     def _train(message: Message, context: Context) -> Message:
@@ -48,14 +47,6 @@ def make_apps(defaults: Mapping[str, str] | None = None) -> tuple[ServerApp, Cli
         return answer(message, lambda config: _site(context, defaults, config))
 
     return server, client
-
-
-def _with_min_nodes(config: Config, expected: int) -> Config:
-    """``config`` whose anomaly.min_nodes is at least ``expected`` (a simulation waits for all its nodes)."""
-    settings = require(config.anomaly, "anomaly")
-    if expected <= settings.min_nodes:
-        return config
-    return config.model_copy(update={"anomaly": settings.model_copy(update={"min_nodes": expected})})
 
 
 def _site(context: Context, defaults: Mapping[str, str], config: Config):

@@ -15,11 +15,11 @@ from typing import Callable, Optional
 import numpy as np
 from flwr.app import ConfigRecord, Message, MetricRecord, RecordDict
 
-from synth.anomaly.detector import model_input, reconstruction_errors
+from synth.anomaly.detector import input_info, model_input, reconstruction_errors
 from synth.anomaly.federated import messages as m
 from synth.anomaly.partition import NodeRows
 from synth.anomaly.statistics import MinMax, Moments
-from synth.anomaly.training import build_model, fit_epochs, input_info
+from synth.anomaly.training import build_model, fit_epochs
 from synth.config import Config, parse_config
 from synth.errors import DataError
 from synth.runs import hash_arrays
@@ -75,21 +75,21 @@ def _train(site: Site, config: Config, content: RecordDict) -> dict:
     round_number = int(content.config_records[m.STAGE]["round"])
     settings = config.anomaly
     seed = config.seed + SEED_STRIDE * round_number + site.index
-    loss = fit_epochs(model, model_input(site.rows.train.x, info, _scaling(info)), settings.local_epochs, settings.batch_size, seed)
+    loss = fit_epochs(model, model_input(site.rows.train.x, info), settings.local_epochs, settings.batch_size, seed)
     return {m.MODEL: encode_weights(model_weights(model), settings.wire_dtype),
             m.METRICS: MetricRecord({"train_rows": len(site.rows.train), "loss": loss})}
 
 
 def _threshold(site: Site, config: Config, content: RecordDict) -> dict:
     model, info = _loaded(site, config, content)
-    moments = Moments.of(reconstruction_errors(model, model_input(site.rows.validation.x, info, _scaling(info))))
+    moments = Moments.of(reconstruction_errors(model, model_input(site.rows.validation.x, info)))
     return {m.METRICS: MetricRecord({"count": moments.count, "sum": moments.total, "sum_squares": moments.squares})}
 
 
 def _evaluate(site: Site, config: Config, content: RecordDict) -> dict:
     model, info = _loaded(site, config, content)
     test = site.rows.test
-    flags = reconstruction_errors(model, model_input(test.x, info, _scaling(info))) > float(content.config_records[m.STAGE]["threshold"])
+    flags = reconstruction_errors(model, model_input(test.x, info)) > float(content.config_records[m.STAGE]["threshold"])
     truth = test.anomalous
     counts = {"tp": int(np.sum(flags & truth)), "fp": int(np.sum(flags & ~truth)),
               "tn": int(np.sum(~flags & ~truth)), "fn": int(np.sum(~flags & truth))}
@@ -112,11 +112,8 @@ def _loaded(site: Site, config: Config, content: RecordDict):
     scaling = None
     if not site.rows.train.is_windows:
         scaling = m.read_range(content.array_records[m.SCALING], site.rows.train.width)
-    return model, input_info(site.rows.train, scaling, site.full_scale_g, site.rate_hz)
-
-
-def _scaling(info: dict) -> Optional[MinMax]:
-    return MinMax.from_json(info["scaling"]) if info.get("scaling") else None
+    train = site.rows.train
+    return model, input_info(train.x.shape[1:], train.feature_names, scaling, site.full_scale_g, site.rate_hz)
 
 
 @functools.lru_cache(maxsize=4)

@@ -21,7 +21,7 @@ from pathlib import Path
 from flwr.app import Message, RecordDict
 from flwr.serverapp import Grid
 
-from synth.anomaly.detector import save_detector
+from synth.anomaly.detector import input_info, save_detector
 from synth.anomaly.federated import messages as m
 from synth.anomaly.statistics import MinMax, Moments
 from synth.anomaly.training import build_model
@@ -67,7 +67,7 @@ class Federation:
             log.warning("%s %d: %d node(s) did not answer within %.0f s", stage, round_number, len(silent), self.settings.round_timeout_s)
         self.log["stages"].append({"stage": stage, "round": round_number, "asked": len(node_ids), "answered": len(replies),
                                    "failed": failed, "silent": silent, "seconds": time.perf_counter() - started,
-                                   "nodes": {self._name(n): dict(r[m.METRICS]) for n, r in replies.items() if m.METRICS in r}})
+                                   "nodes": {self.name_of(n): dict(r[m.METRICS]) for n, r in replies.items() if m.METRICS in r}})
         return replies
 
     def _content(self, stage: str, round_number: int, threshold: float | None) -> RecordDict:
@@ -78,7 +78,8 @@ class Federation:
                 content[m.SCALING] = m.range_record(self.scaling)
         return content
 
-    def _name(self, node_id: int) -> str:
+    def name_of(self, node_id: int) -> str:
+        """A node's name from its description (its Flower id before it has described itself)."""
         return str(self.nodes.get(node_id, {}).get("node", node_id))
 
     def write_log(self) -> None:
@@ -144,20 +145,18 @@ def _train_round(run: Federation, round_number: int) -> None:
     updates, counts, rejected = [], [], {}
     for node_id, content in sorted(replies.items()):
         try:
-            updates.append(checked_weights(content.array_records.get(m.MODEL) or _missing(), shapes,
+            if m.MODEL not in content.array_records:
+                raise Rejected("its reply holds no model")
+            updates.append(checked_weights(content.array_records[m.MODEL], shapes,
                                            run.settings.wire_dtype, run.settings.max_weight_norm))
             counts.append(float(content.metric_records[m.METRICS]["train_rows"]))
         except Rejected as exc:
-            rejected[run._name(node_id)] = str(exc)
-            log.warning("train %d: rejected the update of node %s: %s", round_number, run._name(node_id), exc)
+            rejected[run.name_of(node_id)] = str(exc)
+            log.warning("train %d: rejected the update of node %s: %s", round_number, run.name_of(node_id), exc)
     run.log["stages"][-1]["rejected"] = rejected
     if updates:
         run.weights = average_weights(updates, counts)
     log.info("round %d: %d update(s) averaged", round_number, len(updates))
-
-
-def _missing():
-    raise Rejected("its reply holds no model")
 
 
 def _threshold(run: Federation) -> dict:
@@ -172,27 +171,19 @@ def _threshold(run: Federation) -> dict:
 
 def _evaluate(run: Federation, threshold: float) -> None:
     replies = run.ask("evaluate", run.settings.rounds, sorted(run.nodes), threshold)
-    run.log["evaluation"] = {run._name(n): {**dict(c.metric_records[m.METRICS]), "kinds": dict(c.config_records.get(m.KINDS, {}))}
+    run.log["evaluation"] = {run.name_of(n): {**dict(c.metric_records[m.METRICS]), "kinds": dict(c.config_records.get(m.KINDS, {}))}
                              for n, c in replies.items()}
 
 
 def _save(run: Federation, stats: dict) -> None:
     """The federated detector folder: global weights, global scaling and threshold."""
-    from synth.anomaly.detector import FEATURES, WINDOWS
-
     model = run.model
     model.set_weights([run.weights[name] for name in sorted(run.weights)])
-    first = next(iter(run.nodes.values()))
-    info = {"input": first["input"], "row_shape": list(first["row_shape"]), "feature_names": list(first["feature_names"]),
-            "k": run.settings.k, **stats,
-            "training": "federated", "rounds": run.settings.rounds, "nodes": sorted(d["node"] for d in run.nodes.values()),
-            "train_rows": int(sum(d["train_rows"] for d in run.nodes.values())), "seed": run.config.seed,
-            "data_hashes": {d["node"]: d["data_hash"] for d in run.nodes.values()},
+    nodes = run.nodes.values()
+    first = next(iter(nodes))
+    info = {**input_info(first["row_shape"], first["feature_names"], run.scaling, first["full_scale_g"], first["rate_hz"]),
+            "k": run.settings.k, **stats, "training": "federated", "rounds": run.settings.rounds,
+            "nodes": sorted(d["node"] for d in nodes), "train_rows": int(sum(d["train_rows"] for d in nodes)),
+            "seed": run.config.seed, "data_hashes": {d["node"]: d["data_hash"] for d in nodes},
             "config": run.config.model_dump(mode="json")}
-    if first["input"] == FEATURES:
-        info.update(scaling=run.scaling.to_json(), units="squared min-max scaled units (mean over features)")
-    else:
-        info.update(window=first["row_shape"][0], rate_hz=first["rate_hz"], full_scale_g=first["full_scale_g"],
-                    units="g^2 (mean squared error per window, windows in g)")
-    assert info["input"] in (FEATURES, WINDOWS)
     save_detector(model, info, run.out_dir / DETECTOR_DIR, force=True)

@@ -9,14 +9,14 @@ round log ``federated.json``.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from synth.anomaly.federated.apps import CONFIG_KEY, MIN_NODES, OUT_DIR, make_apps, simulated_sites
+from synth.anomaly.federated.apps import CONFIG_KEY, make_apps, simulated_sites
 from synth.anomaly.federated.server import LOG_FILE
 from synth.atomic import build_directory
 from synth.share.server import ShareRunError
-from synth.share.simulate import QUIET_ENVIRONMENT
+from synth.share.apps import MIN_NODES, OUT_DIR
+from synth.share.simulate import run_engine
 
 
 def run_federated_simulation(config_file: Path, nodes: int, out_dir: Path, force: bool = False) -> tuple[Path, dict]:
@@ -26,7 +26,6 @@ def run_federated_simulation(config_file: Path, nodes: int, out_dir: Path, force
         raise ShareRunError(f"a federation needs at least 2 nodes, got {nodes}")
     simulated_sites(str(config_file), nodes)  # every node's rows, checked before the engine starts
     target = Path(out_dir).resolve()
-    os.environ.update(QUIET_ENVIRONMENT)
     with build_directory(target, force) as staging:
         _run_engine(config_file, staging, nodes)
         run_log = json.loads((staging / LOG_FILE).read_text()) if (staging / LOG_FILE).is_file() else {}
@@ -37,10 +36,5 @@ def run_federated_simulation(config_file: Path, nodes: int, out_dir: Path, force
 
 def _run_engine(config_file: Path, staging: Path, nodes: int) -> None:
     """Flower's Ray-backed simulation of the apps, one node at a time on every core."""
-    from flwr.simulation import run_simulation
-
     server, client = make_apps({CONFIG_KEY: str(config_file), OUT_DIR: str(staging), MIN_NODES: str(nodes)})
-    cpus = os.cpu_count() or 1
-    run_simulation(server_app=server, client_app=client, num_supernodes=nodes,
-                   backend_config={"client_resources": {"num_cpus": cpus, "num_gpus": 0.0},
-                                   "init_args": {"num_cpus": cpus, "include_dashboard": False, "logging_level": "error"}})
+    run_engine(server, client, nodes)
