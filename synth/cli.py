@@ -45,8 +45,8 @@ def train(
     from synth.train import run_training
 
     settings = load_config(config)
-    _load_tensorflow()
-    run_dir = run_training(settings, base_dir=config.parent, resume=not fresh, verbose=1 if sys.stderr.isatty() else 2)
+    verbose = 1 if sys.stderr.isatty() else 2
+    run_dir = run_training(settings, base_dir=config.parent, resume=not fresh, verbose=verbose, before_models=_load_tensorflow)
     typer.echo(f"run written to {run_dir}")
 
 
@@ -143,11 +143,11 @@ def finetune(
 
 @data_app.command("fetch")
 def data_fetch(
-    name: Annotated[str, typer.Argument(help="Data set to download: pamap2.")],
+    name: Annotated[str, typer.Argument(help="Data set to download: pamap2 or hapt.")],
     dest: Annotated[Path, typer.Option(help="Destination directory.")] = Path("data"),
     url: Annotated[Optional[str], typer.Option(help="Override the download address (mirrors).")] = None,
 ) -> None:
-    """Download a public data set, verify every file's size and sha256, and unpack it."""
+    """Download a public data set (pamap2 or hapt), verify it (PAMAP2: each file's official size and sha256; HAPT, without published digests: its structure) and unpack it."""
     from synth.data.fetch import fetch_dataset
 
     folder = fetch_dataset(name, dest, url=url)

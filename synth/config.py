@@ -28,7 +28,7 @@ class DataConfig(_Strict):
     IDs, ST label names or integers, capture labels); None keeps the source's own classes.
     """
 
-    source: Literal["st_har", "pamap2", "st_mobility", "csv"]
+    source: Literal["st_har", "pamap2", "st_mobility", "csv", "hapt"]
     path: str
     window: int = Field(24, ge=4, le=4096)
     stride: Optional[int] = Field(None, ge=1)
@@ -120,10 +120,19 @@ class FinetuneConfig(_Strict):
     section the WGAN-GP optimisation (steps, batch, n_critic, learning rate). ``classifier`` is
     the frozen judge: "st_bsd3" (ST's example model), a ``synth train-classifier`` folder or an
     ST model-zoo .h5/.keras file whose output order ``classifier_classes`` gives.
+
+    Target recordings (see synth.data.target): ``recordings_per_class`` K of each class, drawn
+    with the seed from the data's recordings that are not in data.test_groups (0: none, the
+    classifier's feedback only; null: all of them), or ``recordings`` names them. With K = 0,
+    ``anchor_weight`` x the mean squared distance to the base generator's windows (same noise,
+    critic representation) keeps the generator realistic where no critic can.
     """
 
     generator: str
     profiles: list[str] = Field(["lsm6dsl_4g"], min_length=1)
+    recordings_per_class: Optional[int] = Field(None, ge=0)
+    recordings: Optional[list[str]] = Field(None, min_length=1)
+    anchor_weight: float = Field(1.0, ge=0.0)
     classifier: str = "st_bsd3"
     classifier_classes: Optional[list[str]] = None
     classifier_weight: float = Field(1.0, ge=0.0)

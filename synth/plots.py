@@ -39,7 +39,8 @@ def plot_real_vs_generated(real: np.ndarray, generated: np.ndarray, title: str, 
 def plot_before_after(before: dict, after: dict, classifier: str, title: str, path: Path) -> None:
     """Two bar charts per class, before vs after: classifier accuracy and critic distance.
 
-    before, after: {class: {"accuracy": fraction, "critic_distance": critic score gap}}.
+    before, after: {class: {"accuracy": fraction, "critic_distance": critic score gap or None}};
+    a None (no target window to measure against) is drawn as an empty bar.
     """
     import matplotlib
 
@@ -51,8 +52,8 @@ def plot_before_after(before: dict, after: dict, classifier: str, title: str, pa
     fig, grid = plt.subplots(1, 2, figsize=(10, 4))
     for ax, key, label in ((grid[0], "accuracy", f"{classifier} accuracy on generated"),
                            (grid[1], "critic_distance", "critic distance (lower is closer)")):
-        ax.bar(positions - 0.2, [before[c][key] for c in classes], 0.4, label="before")
-        ax.bar(positions + 0.2, [after[c][key] for c in classes], 0.4, label="after")
+        ax.bar(positions - 0.2, [_bar(before[c][key]) for c in classes], 0.4, label="before")
+        ax.bar(positions + 0.2, [_bar(after[c][key]) for c in classes], 0.4, label="after")
         ax.set_xticks(positions, classes)
         ax.set_title(label)
         ax.legend()
@@ -60,6 +61,11 @@ def plot_before_after(before: dict, after: dict, classifier: str, title: str, pa
     fig.suptitle(title)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def _bar(value: float | None) -> float:
+    """A bar's height: NaN (nothing drawn) for a figure that could not be measured."""
+    return float("nan") if value is None else value
 
 
 def pyplot():

@@ -14,7 +14,8 @@ generated alike, with the same T and rate. Per class:
 - ``psd_distance_db`` (comparison only): per-axis RMS log-spectral distance in dB between the
   real and generated mean Welch spectra, DC excluded.
 
-``classifier_report`` gives a classifier's per-class recall on each set of windows.
+``orientation_coverage`` gives the share of windows whose gravity lies mainly along each of +-x,
++-y and +-z; ``classifier_report`` a classifier's per-class recall on each set of windows.
 """
 
 from __future__ import annotations
@@ -75,6 +76,22 @@ def window_metrics(x_g: np.ndarray, rate_hz: float, full_scale_g: float) -> dict
         "clip_fraction": clip_fraction(x_g, full_scale_g),
         "dominant_hz": dominant_frequency_hz(x_g, rate_hz),
     }
+
+
+AXIS_DIRECTIONS = ("+x", "-x", "+y", "-y", "+z", "-z")
+
+
+def orientation_coverage(x_g: np.ndarray) -> dict:
+    """{direction: share of windows} for windows x_g (N, T, 3) in g (N >= 1).
+
+    A window's gravity direction is the axis with the largest absolute mean and that mean's
+    sign: where a board lies face up (+z), on its side or upside down (-z). The six shares sum to 1.
+    """
+    mean = np.asarray(x_g, np.float64).mean(axis=1)
+    axis = np.abs(mean).argmax(axis=1)
+    negative = mean[np.arange(len(mean)), axis] < 0
+    counts = np.bincount(2 * axis + negative, minlength=6)
+    return {name: float(c / max(len(mean), 1)) for name, c in zip(AXIS_DIRECTIONS, counts)}
 
 
 def compare_class(real_g: np.ndarray, generated_g: np.ndarray, rate_hz: float, full_scale_g: float) -> dict:

@@ -13,6 +13,7 @@ import json
 import logging
 import math
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -25,8 +26,15 @@ from synth.windows import Windows
 log = logging.getLogger(__name__)
 
 
-def run_training(config: Config, base_dir: Path = Path("."), resume: bool = True, verbose: int = 1) -> Path:
-    """Train per ``config``; returns the run directory. Data paths resolve against ``base_dir``."""
+def run_training(
+    config: Config, base_dir: Path = Path("."), resume: bool = True, verbose: int = 1,
+    before_models: Callable[[], None] = lambda: None,
+) -> Path:
+    """Train per ``config``; returns the run directory. Data paths resolve against ``base_dir``.
+
+    ``before_models`` runs once the data is loaded, before any model is built (the CLI loads
+    TensorFlow there, so that bad data fails in seconds).
+    """
     from synth.data.loading import load_windows
     from synth.profiles import load_profile
 
@@ -34,6 +42,7 @@ def run_training(config: Config, base_dir: Path = Path("."), resume: bool = True
     profile = load_profile(config.profile)
     windows = load_windows(data_config, profile.odr_hz, base_dir)
     train_windows, _ = windows.split_by_group(data_config.test_groups)
+    before_models()
     run_dir = Path(config.train.run_dir)
     _prepare_run_dir(run_dir, config, resume)
     data_hash = hash_arrays(train_windows.x, train_windows.y, extra=json.dumps(train_windows.classes))

@@ -251,7 +251,7 @@ def test_cli_fetch_succeeds(tmp_path: Path, files: dict) -> None:
 def test_cli_unknown_name_exits_2() -> None:
     result = run_main("data", "fetch", "nosuch", "--dest", "unused")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["error: unknown data set 'nosuch'; known data sets: pamap2"]
+    assert result.stderr.strip().splitlines() == ["error: unknown data set 'nosuch'; known data sets: hapt, pamap2"]
 
 
 def test_cli_offline_exits_2_with_one_line(tmp_path: Path) -> None:

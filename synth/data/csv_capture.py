@@ -112,6 +112,11 @@ def read_capture(path: str | Path) -> Capture:
     return Capture(samples, labels, _rate(path, metadata, frame["time_s"].to_numpy(np.float64)))
 
 
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """The ``key=value`` pairs of a capture's leading comment lines (e.g. rate_hz, sensor)."""
+    return _read_comments(Path(path))[0]
+
+
 def _read_comments(path: Path) -> tuple[dict[str, str], int]:
     """The key=value pairs of the leading ``#`` lines, and how many such lines there are."""
     metadata: dict[str, str] = {}

@@ -1,14 +1,17 @@
-"""Download a registered data set, verify every file's size and sha256, and put it in place.
+"""Download a registered data set, verify it, and put it in place.
 
 Flow: stream the archive into ``DEST/.downloads/<archive>.part`` (resuming with HTTP Range),
-rename it to ``<archive>`` when complete, unpack it into a temporary sibling of the data folder
-while hashing each file, check every file against the registry, and only then rename the folder
-into place. Anything that goes wrong is a FetchError with one line saying what to do.
+rename it to ``<archive>`` when complete, unpack the registry's members into a temporary
+sibling of the data folder while hashing each file, verify the result, and only then rename the
+folder into place. Verifying means: every file's official size and sha256 where the registry
+lists them (PAMAP2), else the registry's structure check of the unpacked folder (HAPT, which
+publishes no digests). Anything that goes wrong is a FetchError with one line saying what to do.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import hashlib
 import logging
 import os
@@ -56,15 +59,16 @@ class _Interrupted(Exception):
 def fetch_dataset(name: str, dest: str | Path, url: Optional[str] = None, progress: Optional[bool] = None) -> Path:
     """Download, verify and unpack data set ``name`` under ``dest``; return its data folder.
 
-    The folder (e.g. ``DEST/PAMAP2_Dataset``, holding ``Protocol/``) appears only once every
-    file matches the registry. If it already exists with the right file sizes, nothing is
-    downloaded. ``url`` overrides the official address (a mirror); ``progress`` forces the
-    progress bar on or off (default: shown only on a terminal).
+    The folder (e.g. ``DEST/PAMAP2_Dataset`` holding ``Protocol/``, ``DEST/uci_hapt`` holding
+    ``RawData/``) appears only once it passes the registry's checks. If it already exists and
+    passes the quick check (file sizes, or the structure check), nothing is downloaded. ``url``
+    overrides the official address (a mirror); ``progress`` forces the progress bar on or off
+    (default: shown only on a terminal).
     """
     spec = get_dataset(name)
     dest = Path(dest)
     folder = dest / spec.folder
-    if _intact(folder, spec.files):
+    if _intact(folder, spec):
         return folder
     downloads = dest / DOWNLOADS_DIR
     archive = download(url or spec.url, downloads / _archive_name(url, spec), progress=progress)
@@ -96,19 +100,22 @@ def download(url: str, target: Path, progress: Optional[bool] = None, attempts: 
     raise FetchError(f"download from {_host(url)} broke off {failure}; run the same command again to resume")
 
 
-def unpack(archive: Path, staging: Path, expected: list[str], scratch: Path) -> dict[str, Digest]:
+def unpack(
+    archive: Path, staging: Path, expected: list[str], scratch: Path, members: tuple[str, ...] = ("*",)
+) -> dict[str, Digest]:
     """Unpack the data folder of zip ``archive`` into ``staging``; return {relative path: (bytes, sha256)}.
 
     The data folder is the one holding the ``expected`` paths (e.g. ``Protocol/subject101.dat``),
-    at the archive's root or under a top folder. An archive that holds them only inside a nested
+    at the archive's root or under a top folder. Only its files whose relative path matches one
+    of the ``members`` glob patterns are unpacked. An archive that holds them only inside a nested
     zip (the UCI archive may wrap ``PAMAP2_Dataset.zip``) is unpacked through a temporary copy in ``scratch``.
     """
     with _open_zip(archive) as outer:
         nested = _nested_zip(outer, expected)
         if nested is None:
-            return _extract(outer, staging, expected)
+            return _extract(outer, staging, expected, members)
         with _spill(outer, nested, scratch) as copy, _open_zip(copy) as inner:
-            return _extract(inner, staging, expected)
+            return _extract(inner, staging, expected, members)
 
 
 def verify(digests: dict[str, Digest], files: tuple[FileSpec, ...]) -> None:
@@ -127,13 +134,21 @@ def verify(digests: dict[str, Digest], files: tuple[FileSpec, ...]) -> None:
 # --- the data folder ---------------------------------------------------------------------------
 
 
-def _intact(folder: Path, files: tuple[FileSpec, ...]) -> bool:
-    """True if ``folder`` holds every file with its official size (a quick check: no hashing)."""
+def _intact(folder: Path, spec: DatasetSpec) -> bool:
+    """True if ``folder`` holds every file with its official size (a quick check: no hashing), or
+    passes the structure check of a data set without digests."""
     if not folder.is_dir():
         return False
-    for spec in files:
-        path = folder / spec.path
-        if not path.is_file() or path.stat().st_size != spec.size:
+    if spec.check is not None:
+        try:
+            spec.check(folder)
+        except FetchError as exc:
+            log.warning("%s is damaged (%s); fetching the data set again", folder, exc)
+            return False
+        return True
+    for file in spec.files:
+        path = folder / file.path
+        if not path.is_file() or path.stat().st_size != file.size:
             log.warning("%s is missing or damaged; fetching the data set again", path)
             return False
     return True
@@ -141,14 +156,24 @@ def _intact(folder: Path, files: tuple[FileSpec, ...]) -> bool:
 
 def _install(archive: Path, spec: DatasetSpec, folder: Path, scratch: Path) -> None:
     """Unpack and verify ``archive`` in a temporary sibling of ``folder``, renamed into place on success."""
-    expected = [file.path for file in spec.files]
     try:
         with build_directory(folder, force=True) as staging:
-            verify(unpack(archive, staging, expected, scratch), spec.files)
+            _verify(spec, staging, unpack(archive, staging, spec.expected, scratch, spec.members))
     except FetchError as exc:
         # A corrupt or wrong archive must not be reused: the next run downloads it afresh.
         archive.unlink(missing_ok=True)
         raise FetchError(f"{exc} (the download was deleted; run again to fetch it afresh)") from None
+
+
+def _verify(spec: DatasetSpec, staging: Path, digests: dict[str, Digest]) -> None:
+    """Raise FetchError unless the unpacked ``staging`` folder passes ``spec``'s checks: the
+    official files' sizes and sha256, or the anchor file and the structure check."""
+    if spec.check is None:
+        verify(digests, spec.files)
+    elif spec.anchor not in digests:
+        raise FetchError(f"the archive lacks {spec.anchor}")
+    else:
+        spec.check(staging)
 
 
 def _archive_name(url: Optional[str], spec: DatasetSpec) -> str:
@@ -339,13 +364,16 @@ def _spill(archive: zipfile.ZipFile, member: str, scratch: Path) -> Iterator[Pat
         Path(name).unlink(missing_ok=True)
 
 
-def _extract(archive: zipfile.ZipFile, staging: Path, expected: list[str]) -> dict[str, Digest]:
-    """Copy every file of the data folder in ``archive`` into ``staging``; return {relative path: digest}."""
+def _extract(
+    archive: zipfile.ZipFile, staging: Path, expected: list[str], members: tuple[str, ...]
+) -> dict[str, Digest]:
+    """Copy the files of the data folder in ``archive`` that match a ``members`` pattern into
+    ``staging``; return {relative path: digest}."""
     root = _data_root(archive, expected) or ""
     digests: dict[str, Digest] = {}
     for info in archive.infolist():
         relative = _relative_path(info.filename, root)
-        if relative is not None:
+        if relative is not None and any(fnmatch.fnmatchcase(relative, pattern) for pattern in members):
             digests[relative] = _copy_member(archive, info, staging / relative)
     return digests
 

@@ -12,6 +12,7 @@ from typing import Callable
 
 from synth.config import DataConfig
 from synth.data.csv_capture import load_captures
+from synth.data.hapt import load_hapt
 from synth.data.pamap2 import load_pamap2
 from synth.data.st_har import DEFAULT_FOLDER, load_st_har
 from synth.data.st_mobility import load_st_mobility
@@ -50,6 +51,10 @@ def _st_har(data: DataConfig, path: Path, rate_hz: float) -> Windows:
     return load_st_har(path, rate_hz, data.window, data.stride, data.classes)
 
 
+def _hapt(data: DataConfig, path: Path, rate_hz: float) -> Windows:
+    return load_hapt(path, rate_hz, data.window, data.stride, data.classes)
+
+
 def _csv(data: DataConfig, path: Path, rate_hz: float) -> Windows:
     only_class = next(iter(data.classes)) if data.classes and len(data.classes) == 1 else None
     return load_captures(path, rate_hz, data.window, data.stride, data.classes, unlabelled_class=only_class)
@@ -60,4 +65,5 @@ _LOADERS: dict[str, Callable[[DataConfig, Path, float], Windows]] = {
     "st_mobility": _st_mobility,
     "st_har": _st_har,
     "csv": _csv,
+    "hapt": _hapt,
 }

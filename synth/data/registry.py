@@ -1,16 +1,21 @@
-"""The table of downloadable data sets: where each lives and what every file must be.
+"""The table of downloadable data sets: where each lives and how a download is checked.
 
-Sizes are in bytes and sha256 digests are lowercase hex, copied from the official release so
-that a download can be checked file by file before it is used.
+A data set with official digests lists every file with its size in bytes and lowercase hex
+sha256, copied from the official release, so that a download is checked file by file (PAMAP2).
+One without them (HAPT) is checked for its structure instead: the files the loader needs are
+present and consistent, by the loader's own parsing and validation functions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from posixpath import basename
+from typing import Callable, Optional
 from urllib.parse import urlparse
 
-from synth.errors import FetchError
+from synth.data import hapt
+from synth.errors import DataError, FetchError
 
 
 @dataclass(frozen=True)
@@ -26,14 +31,24 @@ class FileSpec:
 class DatasetSpec:
     """A data set published as one zip archive.
 
-    ``folder`` is both the archive's top-level folder and the folder created under the
-    destination; ``files`` are the files that must be present and intact inside it.
+    ``folder`` is the folder created under the destination (for PAMAP2 also the archive's top
+    folder). A download is checked one of two ways: ``files`` lists every file that must be
+    present with its official size and sha256, or ``check`` inspects the unpacked folder and
+    raises FetchError; ``anchor`` (a path inside the data folder) then locates the data folder
+    in the archive. ``members`` are glob patterns of the paths inside the data folder to unpack.
     """
 
     name: str
     url: str
     folder: str
-    files: tuple[FileSpec, ...]
+    files: tuple[FileSpec, ...] = ()
+    check: Optional[Callable[[Path], None]] = None
+    anchor: str = ""
+    members: tuple[str, ...] = ("*",)
+
+    def __post_init__(self) -> None:
+        if bool(self.files) == (self.check is not None) or (self.check is not None and not self.anchor):
+            raise ValueError(f"data set {self.name!r}: give either files, or check and anchor")
 
     @property
     def archive(self) -> str:
@@ -44,6 +59,11 @@ class DatasetSpec:
     def member_paths(self) -> tuple[str, ...]:
         """The expected member paths inside the official archive, e.g. ``PAMAP2_Dataset/Protocol/...``."""
         return tuple(f"{self.folder}/{spec.path}" for spec in self.files)
+
+    @property
+    def expected(self) -> list[str]:
+        """Paths inside the data folder that locate it in an archive: every listed file, or the anchor."""
+        return [spec.path for spec in self.files] or [self.anchor]
 
 
 PAMAP2 = DatasetSpec(
@@ -68,7 +88,30 @@ PAMAP2 = DatasetSpec(
     ),
 )
 
-DATASETS: dict[str, DatasetSpec] = {PAMAP2.name: PAMAP2}
+
+def check_hapt(folder: Path) -> None:
+    """FetchError unless ``folder`` (DEST/uci_hapt or its staging copy) holds a HAPT RawData/
+    that ``synth.data.hapt.load_hapt`` accepts: see ``hapt.check_layout``."""
+    try:
+        hapt.check_layout(folder / hapt.RAW_DATA)
+    except DataError as exc:
+        # the staging folder is temporary: name the files by their path inside the data set
+        raise FetchError(f"not a usable HAPT download: {str(exc).replace(f'{folder}/', '')}") from None
+
+
+# No official digests: the download is checked by check_hapt. Only what load_hapt reads is
+# unpacked (RawData/acc_*.txt and labels.txt, about 50 MB); the gyroscope files, the
+# precomputed features (Train/, Test/) and the READMEs are left in the archive.
+HAPT = DatasetSpec(
+    name="hapt",
+    url="https://archive.ics.uci.edu/static/public/341/smartphone+based+recognition+of+human+activities+and+postural+transitions.zip",
+    folder="uci_hapt",
+    check=check_hapt,
+    anchor=f"{hapt.RAW_DATA}/{hapt.LABELS_FILE}",
+    members=(f"{hapt.RAW_DATA}/acc_*.txt", f"{hapt.RAW_DATA}/{hapt.LABELS_FILE}"),
+)
+
+DATASETS: dict[str, DatasetSpec] = {PAMAP2.name: PAMAP2, HAPT.name: HAPT}
 
 
 def get_dataset(name: str) -> DatasetSpec:

@@ -67,3 +67,40 @@ class FeedbackWGANGP(ConditionalWGANGP):
         """Per-window critic gap: score(real) - score(generated) (B,), both of classes ``label``."""
         fake = self.generated(label, training=False)
         return self.critic([real, label], training=False)[:, 0] - self.critic([fake, label], training=False)[:, 0]
+
+
+class AnchoredFeedback(FeedbackWGANGP):
+    """Fine-tuning without target windows (K = 0): the classifier's feedback only, anchored.
+
+    No critic can judge without target windows, and a generator pushed by a classifier alone
+    drifts towards whatever that classifier accepts, realistic or not. So the adversarial term
+    is replaced by anchor_weight x the mean squared distance, in the critic's representation,
+    between the generator's windows and those of ``anchor`` (a frozen copy of the start
+    generator) for the same noise and class, both through the sensor profile. Each dataset
+    element is a batch of one-hot labels (B, K); one element is one generator step.
+    """
+
+    extra_metrics = ("classifier_ce", "anchor")
+
+    def __init__(self, *args, anchor, anchor_weight: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.anchor = anchor
+        self.anchor.trainable = False
+        self.anchor_weight = float(anchor_weight)
+
+    def train_step(self, data):
+        values = self._generator_update(data)
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: self.trackers[name].result() for name in values}
+
+    def generator_objective(self, label):
+        noise = self._noise(tf.shape(label)[0])
+        windows = sensor_output_tf(self.generator([noise, label], training=True), self.profile)
+        reference = sensor_output_tf(self.anchor([noise, label], training=False), self.profile)
+        anchor = tf.reduce_mean(tf.square(representation_tf(windows, label, self.scales_g)
+                                          - representation_tf(reference, label, self.scales_g)))
+        requested = tf.gather(self.targets, tf.argmax(label, axis=-1, output_type=tf.int32))
+        cross_entropy = self.feedback.cross_entropy(windows, requested)
+        loss = self.anchor_weight * anchor + self.classifier_weight * cross_entropy
+        return loss, {"generator_loss": loss, "classifier_ce": cross_entropy, "anchor": anchor}

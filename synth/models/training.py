@@ -80,3 +80,13 @@ class CheckpointEvery(keras.callbacks.Callback):
     def _step(self) -> int:
         """Generator steps done so far: the generator optimizer counts exactly one per train_step."""
         return int(self.model.generator_optimizer.iterations.numpy())
+
+
+def make_label_dataset(n_classes: int, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Endless stream of one-hot labels (batch_size, n_classes), every class equally often, in a seeded order.
+
+    What a generator-only step (fine-tuning without target windows) trains on.
+    """
+    labels = np.eye(n_classes, dtype=np.float32)[np.arange(n_classes * batch_size) % n_classes]
+    dataset = tf.data.Dataset.from_tensor_slices(labels).shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    return dataset.repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

@@ -19,7 +19,7 @@ from synth.share.node import NodeData
 from synth.share.partition import node_name, partition
 from synth.windows import Windows
 
-_DEFAULT_CLASSES = {"st_har": "synth.data.st_har", "pamap2": "synth.data.pamap2"}
+_DEFAULT_CLASSES = {"st_har": "synth.data.st_har", "pamap2": "synth.data.pamap2", "hapt": "synth.data.hapt"}
 
 
 def federation_classes(config: Config) -> tuple[str, ...]:

@@ -1,0 +1,68 @@
+"""Carry a source generator over to the target's classes and motion scales before fine-tuning.
+
+A generator trained on another sensor's recordings knows the source's classes (HAPT: stationary,
+walking). The target (ST's board: stationary, walking, running) may have a class the source
+lacks. The class enters the generator only through its one-hot input: the label rows of the
+first hidden layer's kernel and of the fixed per-class motion scale. So a generator for the
+target's classes is the source generator with those rows re-indexed; a class the source lacks
+starts from a *donor*: the source class whose motion scale in the target recordings is closest
+(in log ratio) to its own, e.g. walking for running. It is then learned from the target
+recordings alone.
+
+The per-class motion scale is re-estimated from the target recordings where there are any: it
+carries the target sensor's noise floor and motion energy per axis, which another sensor's data
+cannot tell.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+from synth.models.zoo import MIN_SCALE_G, class_scales, get_class_scales, set_class_scales
+from synth.windows import Windows
+
+LABEL_LAYERS = ("hidden0",)  # Dense layers whose kernel rows after the noise rows read the one-hot class
+SCALE_LAYER = "class_scale"
+
+
+def choose_donors(source_classes: Sequence[str], target_classes: Sequence[str],
+                  source_scales: np.ndarray, target: Optional[Windows]) -> list[int]:
+    """For every target class, the source class index (K_target,) its label rows start from.
+
+    A class the source has starts from itself; another from the source class whose scale is
+    nearest in log ratio (target windows' scales when given, else the first source class).
+    """
+    scales = None if target is None else class_scales(target.x, target.y, len(target_classes))
+    donors = []
+    for k, name in enumerate(target_classes):
+        if name in source_classes:
+            donors.append(list(source_classes).index(name))
+        elif scales is None:
+            donors.append(0)
+        else:
+            distance = np.abs(np.log(np.maximum(source_scales, MIN_SCALE_G) / np.maximum(scales[k], MIN_SCALE_G))).sum(axis=1)
+            donors.append(int(distance.argmin()))
+    return donors
+
+
+def transfer_generator(source, generator, noise_dim: int, donors: Sequence[int],
+                       target_scales: Optional[np.ndarray] = None):
+    """``generator`` (a fresh one of source's architecture for len(donors) classes) given
+    ``source``'s weights, its label rows taken from ``donors``; returned.
+
+    target_scales: (K_target, 3) motion scales in g to fix (None keeps the donors' source scales).
+    """
+    index = np.asarray(donors)
+    for layer in generator.layers:
+        weights = source.get_layer(layer.name).get_weights() if layer.weights else []
+        if layer.name in LABEL_LAYERS:
+            kernel = weights[0]
+            weights[0] = np.concatenate([kernel[:noise_dim], kernel[noise_dim:][index]])
+        elif layer.name == SCALE_LAYER:
+            weights[0] = weights[0][index]
+        if weights:
+            layer.set_weights(weights)
+    set_class_scales(generator, get_class_scales(source)[index] if target_scales is None else target_scales)
+    return generator
