@@ -22,14 +22,19 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORT = "finetune.json"
 
 
+def distance(value) -> str:
+    """A critic distance, or '-' where there was no target window to measure it against (K = 0)."""
+    return "-" if value is None else f"{value:.2f}"
+
+
 def rows(report: dict) -> list[list[str]]:
     """[class, accuracy before, after, critic distance before, after] per class, then overall."""
     before, after = report["before"], report["after"]
     table = [[name, f"{before['per_class'][name]['accuracy']:.3f}", f"{after['per_class'][name]['accuracy']:.3f}",
-              f"{before['per_class'][name]['critic_distance']:.2f}", f"{after['per_class'][name]['critic_distance']:.2f}"]
+              distance(before['per_class'][name]['critic_distance']), distance(after['per_class'][name]['critic_distance'])]
              for name in before["per_class"]]
     table.append(["overall", f"{before['accuracy']:.3f}", f"{after['accuracy']:.3f}",
-                  f"{before['critic_distance']:.2f}", f"{after['critic_distance']:.2f}"])
+                  distance(before['critic_distance']), distance(after['critic_distance'])])
     return table
 
 

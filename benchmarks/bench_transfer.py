@@ -23,8 +23,10 @@ beside the real held-out and the K training recordings. Mean and spread over see
 
 Usage:
   .venv/bin/python benchmarks/bench_transfer.py [--out runs/bench_transfer] [--seeds 0 1 2]
-      [--ks 0 1 2 4 all] [--source-steps 6000] [--scratch-steps 3000] [--finetune-steps 1600]
-Writes OUT/results.json and OUT/report.md; reruns reuse finished runs in OUT.
+      [--ks 0 1 2 4 all] [--source-steps 6000] [--scratch-steps 2000] [--finetune-steps 1600]
+      [--classifier-steps 1000]
+Writes OUT/k<K>_seed<S>/result.json per setting, OUT/results.json and OUT/report.md; a rerun
+reuses every finished setting, so runs over different --ks can share OUT (one per core).
 """
 
 from __future__ import annotations
@@ -65,9 +67,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--ks", nargs="+", default=["0", "1", "2", "4", "all"])
     parser.add_argument("--source-steps", type=int, default=6000)
-    parser.add_argument("--scratch-steps", type=int, default=3000)
+    parser.add_argument("--scratch-steps", type=int, default=2000)
     parser.add_argument("--finetune-steps", type=int, default=1600)
-    parser.add_argument("--classifier-steps", type=int, default=1500)
+    parser.add_argument("--classifier-steps", type=int, default=1000)
     return parser.parse_args()
 
 
@@ -344,6 +346,15 @@ def goals(by_k: dict[str, list[dict]], refs: dict) -> list[str]:
     return lines
 
 
+def cached(path: Path, compute) -> dict:
+    """The JSON at ``path``, computed and written first when absent (so reruns and parallel runs
+    over other K share finished settings)."""
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(compute(), indent=1))
+    return json.loads(path.read_text())
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args = parse_args()
@@ -355,11 +366,13 @@ def main() -> None:
     started = time.perf_counter()
     source = source_generator(args.out, args.source_steps)
     log.info("source generator ready (%.1f min)", (time.perf_counter() - started) / 60)
-    refs = references(source, test, 0, args.classifier_steps)
+    refs = cached(args.out / "references.json", lambda: references(source, test, 0, args.classifier_steps))
     by_k: dict[str, list[dict]] = {}
     for k in args.ks:
-        by_k[k] = [run_setting(args, args.out, source, pool, test, held, k, seed) for seed in args.seeds]
-        (args.out / "results.json").write_text(json.dumps({"references": refs, "runs": by_k}, indent=1))
+        by_k[k] = [cached(args.out / f"k{k}_seed{seed}" / "result.json",
+                          lambda: run_setting(args, args.out, source, pool, test, held, k, seed)) for seed in args.seeds]
+    (args.out / "results.json").write_text(json.dumps({"settings": vars(args) | {"out": str(args.out)},
+                                                       "references": refs, "runs": by_k}, indent=1))
     sections = [*goals(by_k, refs), "", *accuracy_tables(by_k, refs), judge_table(by_k, refs), orientation_table(by_k, refs)]
     report = "\n\n".join(sections)
     (args.out / "report.md").write_text(report + "\n")

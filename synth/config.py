@@ -126,6 +126,8 @@ class FinetuneConfig(_Strict):
     classifier's feedback only; null: all of them), or ``recordings`` names them. With K = 0,
     ``anchor_weight`` x the mean squared distance to the base generator's windows (same noise,
     critic representation) keeps the generator realistic where no critic can.
+    ``rotated_copies`` adds that many copies of every target window, each turned by a uniformly
+    random rotation: a few recordings show a few ways of wearing the board, users wear it in many.
     """
 
     generator: str
@@ -133,6 +135,7 @@ class FinetuneConfig(_Strict):
     recordings_per_class: Optional[int] = Field(None, ge=0)
     recordings: Optional[list[str]] = Field(None, min_length=1)
     anchor_weight: float = Field(1.0, ge=0.0)
+    rotated_copies: int = Field(0, ge=0, le=100)
     classifier: str = "st_bsd3"
     classifier_classes: Optional[list[str]] = None
     classifier_weight: float = Field(1.0, ge=0.0)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -71,6 +71,7 @@ class EvaluationData:
     synthetic: Windows
     full_scale_g: float
     dropped_real_classes: tuple[str, ...]
+    fine_tuning_target: Optional[dict] = None  # the generator's target card (synth finetune), if any
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,8 @@ def load_evaluation_data(real_config: Path, synthetic: Path) -> EvaluationData:
     check_comparable(real, fake, synthetic)
     real, dropped = restrict_classes(real, fake.classes)
     train, test = split_held_out(real, config, real_config)
-    return EvaluationData(train, test, fake, synthetic_full_scale(synthetic, profile.full_scale_g), dropped)
+    return EvaluationData(train, test, fake, synthetic_full_scale(synthetic, profile.full_scale_g), dropped,
+                          fine_tuning_target(synthetic))
 
 
 def load_synthetic(folder: Path) -> Windows:
@@ -236,6 +238,29 @@ def classes_it_lacks(classifier: KerasWindowClassifier, fake: Windows) -> list[s
     return [c for c in fake.classes if canonical_class(c) not in classifier.classes]
 
 
+def fine_tuning_target(folder: Path) -> Optional[dict]:
+    """The dataset card's record of the target recordings its generator was fine-tuned on, if any."""
+    try:
+        return json.loads((folder / CARD_FILE).read_text())["generator"]["fine_tuning_target"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def target_notes(target: Optional[dict]) -> list[str]:
+    """Report notes on what a fine-tuned generator learned from the target recordings alone."""
+    if not target:
+        return []
+    used = sum(len(names) for names in target.get("recordings", {}).values())
+    notes = [f"The generator was fine-tuned on {used} target recording(s) (inputs.fine_tuning_target lists them) "
+             f"from a source with the classes {', '.join(target.get('source_classes', []))}."]
+    if target.get("learned_from_target_only"):
+        notes.append(f"{', '.join(target['learned_from_target_only'])}: not in the source data; learned from the target "
+                     "recordings alone.")
+    if target.get("left_out"):
+        notes.append(f"{', '.join(target['left_out'])}: neither in the source nor in the target recordings used; not generated.")
+    return notes
+
+
 def synthetic_full_scale(folder: Path, default: float) -> float:
     """The dataset card's full scale (g), else ``default`` (the real data's profile)."""
     try:
@@ -258,7 +283,7 @@ def build_report(data: EvaluationData, budget: Budget, classifiers: Sequence[Ker
         "classifiers": [score_classifier(c, test, fake) for c in classifiers],
         "discriminative": discriminative_score(concat([train, test]), fake, budget),
         "per_class": per_class_report(data, np.random.default_rng([budget.seed, 13])),
-        "notes": NOTES + ([USER_CLASSIFIER_NOTE] if classifiers else []),
+        "notes": NOTES + ([USER_CLASSIFIER_NOTE] if classifiers else []) + target_notes(data.fine_tuning_target),
     }
 
 
@@ -271,6 +296,7 @@ def describe_inputs(data: EvaluationData) -> dict:
                     "synthetic": data.synthetic.class_counts()},
         "held_out_recordings": sorted(set(data.real_test.groups.tolist())),
         "dropped_real_classes": list(data.dropped_real_classes),
+        "fine_tuning_target": data.fine_tuning_target,
     }
 
 

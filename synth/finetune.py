@@ -56,7 +56,8 @@ class FinetuneInputs:
     each starts from (synth.models.class_transfer); targets: (K,) the classifier's output index
     per class; real: the chosen target recordings' windows in g, in ``classes``' order (empty
     with K = 0); target: the TargetSelection (recordings used and held out); target_files: the
-    capture files of a csv target (checked against each profile's rate and full scale).
+    capture files of a csv target (checked against each profile's rate and full scale). ``real``
+    holds the finetune.rotated_copies turned copies too.
     """
 
     generator_path: Path
@@ -98,9 +99,10 @@ def run_finetune(config: Config, base_dir: Path = Path("."), profiles: list[str]
     for out in outputs:
         check_directory_target(out, force)
     inputs = load_inputs(config, base_dir)
-    for name, out in zip(names, outputs):
-        profile = load_profile(name, odr_hz=inputs.info.rate_hz)
+    chosen = [load_profile(name, odr_hz=inputs.info.rate_hz) for name in names]
+    for profile in chosen:  # every profile before the first run, so a refusal leaves nothing behind
         check_target_captures(inputs, profile)
+    for name, profile, out in zip(names, chosen, outputs):
         finetune_profile(config, inputs, profile, out, force, verbose)
         log.info("fine-tuned generator for %s written to %s", name, out)
     return outputs
@@ -126,7 +128,7 @@ def load_inputs(config: Config, base_dir: Path) -> FinetuneInputs:
     target = select_recordings(windows.to_units("g"), data_config.test_groups, settings.recordings_per_class,
                                settings.recordings, config.seed)
     classes = generator_classes(info.classes, target)
-    real, _ = restrict_classes(target.windows, classes)
+    real = with_rotated_copies(restrict_classes(target.windows, classes)[0], settings.rotated_copies, config.seed)
     donors = choose_donors(info.classes, classes, get_class_scales(base), real if len(real) else None)
     files = tuple(capture_files(resolve_path(data_config, base_dir))) if data_config.source == "csv" else ()
     return FinetuneInputs(path, info, feedback, classes, tuple(donors), feedback.target_indices(classes), real, target, files)
@@ -147,6 +149,17 @@ def generator_classes(source: tuple[str, ...], target: TargetSelection) -> tuple
     if not kept:
         raise DataError(f"no class to fine-tune: the source has {', '.join(source)}, the chosen target recordings none")
     return kept
+
+
+def with_rotated_copies(windows: Windows, copies: int, seed: int) -> Windows:
+    """``windows`` followed by ``copies`` copies of them, each window turned by its own random
+    rotation (synth.transforms.random_orientations; groups and labels kept)."""
+    from synth.transforms import random_orientations
+    from synth.windows import concat
+
+    rng = np.random.default_rng([seed, 15])
+    turned = [replace(windows, x=random_orientations(windows.x, rng)) for _ in range(copies)]
+    return concat([windows, *turned]) if len(windows) else windows
 
 
 def check_target_captures(inputs: FinetuneInputs, profile) -> None:

@@ -147,7 +147,10 @@ def _card(settings: GenerateConfig, info, profile, labels: np.ndarray, seed: int
         "synth_version": __version__,
         "seed": seed,
         "generator": {"path": settings.generator, "weights_sha256": info.weights_sha256, "classes": list(info.classes),
-                      "trained_on_data_hash": info.data_hash, "window": info.window},
+                      "trained_on_data_hash": info.data_hash, "window": info.window,
+                      # fine-tuned on another sensor's pretraining: which target recordings taught
+                      # it and which classes only they taught (synth finetune's target card)
+                      "fine_tuning_target": info.provenance.get("target")},
         "profile": profile.card(),
         "software_clip_note": profile.note if profile.software_clip else None,
         "rate_hz": profile.odr_hz,

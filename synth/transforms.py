@@ -86,6 +86,18 @@ def rotate(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return flat.reshape(x.shape)
 
 
+def random_orientations(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Windows (N, T, 3) each turned by its own uniformly random rotation (Haar measure on SO(3)).
+
+    The same motion with the sensor held another way: gravity and motion turn together, so the
+    window stays physically possible. Returns float32 (N, T, 3).
+    """
+    from scipy.spatial.transform import Rotation
+
+    matrices = Rotation.random(len(x), random_state=rng).as_matrix().astype(np.float32)  # (N, 3, 3)
+    return np.einsum("ntj,nij->nti", np.asarray(x, np.float32), matrices)
+
+
 def add_gravity(x: np.ndarray, direction: tuple[float, float, float] = (0.0, 0.0, 1.0)) -> np.ndarray:
     """Add 1 g along ``direction`` (normalised to a unit vector) to every (..., 3) sample in g.
 

@@ -54,9 +54,11 @@ def select_recordings(windows: Windows, held_out: Sequence[str], per_class: Opti
                       explicit: Optional[Sequence[str]], seed: int) -> TargetSelection:
     """The recordings of ``windows`` that fine-tuning may use (see the module docstring).
 
-    Raises ConfigError for a held-out or unknown recording in ``explicit`` and for a K larger
-    than the training recordings a class has.
+    Raises ConfigError for a held-out or unknown recording in ``explicit``, for a K larger
+    than the training recordings a class has, and when both K and a list are given.
     """
+    if explicit is not None and per_class is not None:
+        raise ConfigError("set finetune.recordings_per_class or finetune.recordings, not both")
     owners = recording_classes(windows)
     held = sorted(set(held_out) & set(owners))
     available = {name: sorted(r for r, c in owners.items() if c == name and r not in held) for name in windows.classes}
