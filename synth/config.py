@@ -128,6 +128,8 @@ class FinetuneConfig(_Strict):
     critic representation) keeps the generator realistic where no critic can.
     ``rotated_copies`` adds that many copies of every target window, each turned by a uniformly
     random rotation: a few recordings show a few ways of wearing the board, users wear it in many.
+    ``relearn_orientation`` starts the offset head (where gravity lies) afresh instead of from
+    the source's, whose sensor was worn another way (only with target recordings).
     """
 
     generator: str
@@ -136,6 +138,7 @@ class FinetuneConfig(_Strict):
     recordings: Optional[list[str]] = Field(None, min_length=1)
     anchor_weight: float = Field(1.0, ge=0.0)
     rotated_copies: int = Field(0, ge=0, le=100)
+    relearn_orientation: bool = False
     classifier: str = "st_bsd3"
     classifier_classes: Optional[list[str]] = None
     classifier_weight: float = Field(1.0, ge=0.0)

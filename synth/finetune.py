@@ -57,7 +57,8 @@ class FinetuneInputs:
     per class; real: the chosen target recordings' windows in g, in ``classes``' order (empty
     with K = 0); target: the TargetSelection (recordings used and held out); target_files: the
     capture files of a csv target (checked against each profile's rate and full scale). ``real``
-    holds the finetune.rotated_copies turned copies too.
+    holds the finetune.rotated_copies turned copies too. relearn_orientation: the offset head
+    starts afresh (finetune.relearn_orientation, with target windows only); seed: the run's.
     """
 
     generator_path: Path
@@ -69,6 +70,8 @@ class FinetuneInputs:
     real: Windows
     target: TargetSelection
     target_files: tuple[Path, ...] = ()
+    relearn_orientation: bool = False
+    seed: int = 0
 
     @property
     def generator_info(self):
@@ -131,7 +134,8 @@ def load_inputs(config: Config, base_dir: Path) -> FinetuneInputs:
     real = with_rotated_copies(restrict_classes(target.windows, classes)[0], settings.rotated_copies, config.seed)
     donors = choose_donors(info.classes, classes, get_class_scales(base), real if len(real) else None)
     files = tuple(capture_files(resolve_path(data_config, base_dir))) if data_config.source == "csv" else ()
-    return FinetuneInputs(path, info, feedback, classes, tuple(donors), feedback.target_indices(classes), real, target, files)
+    return FinetuneInputs(path, info, feedback, classes, tuple(donors), feedback.target_indices(classes), real, target,
+                          files, settings.relearn_orientation and len(real) > 0, config.seed)
 
 
 def generator_classes(source: tuple[str, ...], target: TargetSelection) -> tuple[str, ...]:
@@ -202,8 +206,10 @@ def finetune_profile(config: Config, inputs: FinetuneInputs, profile, out: Path,
 def start_generator(inputs: FinetuneInputs):
     """The base generator carried over to ``inputs.classes`` (synth.models.class_transfer), with
     the motion scales of the target recordings for every class they hold."""
+    import keras
+
     from synth.models.artifact import build_from_info
-    from synth.models.class_transfer import transfer_generator
+    from synth.models.class_transfer import ORIENTATION_LAYERS, transfer_generator
     from synth.models.zoo import class_scales, get_class_scales
 
     base = _load_generator(inputs.generator_path)
@@ -211,7 +217,10 @@ def start_generator(inputs: FinetuneInputs):
     present = np.bincount(inputs.real.y, minlength=len(inputs.classes)) > 0
     measured = class_scales(inputs.real.x, inputs.real.y, len(inputs.classes))
     scales[present] = measured[present]
-    return transfer_generator(base, build_from_info(inputs.generator_info), inputs.info.noise_dim, inputs.donors, scales)
+    keras.utils.set_random_seed(inputs.seed)  # a fresh offset head starts the same in every call
+    fresh = ORIENTATION_LAYERS if inputs.relearn_orientation else ()
+    return transfer_generator(base, build_from_info(inputs.generator_info), inputs.info.noise_dim, inputs.donors,
+                              scales, fresh)
 
 
 def build_model(config: Config, inputs: FinetuneInputs, profile, generator, classifier_weight: float,

@@ -92,7 +92,7 @@ def test_named_recordings_are_checked(st_windows):
 
 def test_a_class_the_source_lacks_starts_from_its_donor_and_source_classes_keep_their_weights(two_class_source):
     from synth.models.artifact import build_from_info, load_generator
-    from synth.models.class_transfer import transfer_generator
+    from synth.models.class_transfer import ORIENTATION_LAYERS, transfer_generator
     from synth.models.sampling import sample_windows
     from synth.models.zoo import get_class_scales
 
@@ -107,6 +107,13 @@ def test_a_class_the_source_lacks_starts_from_its_donor_and_source_classes_keep_
     before = sample_windows(source, np.zeros(4, int), info.noise_dim, 2, seed=1)
     moved_back = transfer_generator(source, build_from_info(info), info.noise_dim, [0, 1])
     np.testing.assert_allclose(sample_windows(moved_back, np.zeros(4, int), info.noise_dim, 2, seed=1), before, atol=1e-6)
+    # a fresh orientation head keeps the new generator's own weights there, the source's elsewhere
+    fresh = build_from_info(info)
+    initial = [w.copy() for w in fresh.get_layer("offset_dense").get_weights()]
+    relearn = transfer_generator(source, fresh, info.noise_dim, [0, 1], fresh=ORIENTATION_LAYERS)
+    for mine, new in zip(initial, relearn.get_layer("offset_dense").get_weights()):
+        np.testing.assert_array_equal(mine, new)
+    np.testing.assert_array_equal(relearn.get_layer("motion").get_weights()[0], source.get_layer("motion").get_weights()[0])
 
 
 # --- whole runs ------------------------------------------------------------------------------------
@@ -136,7 +143,7 @@ def test_generated_data_and_its_report_say_which_class_the_target_alone_taught(t
     from synth.generate import generate_dataset
 
     (folder,) = run_finetune(parse_config(transfer_config(tmp_path / "runs", two_class_source, recordings_per_class=1,
-                                                          rotated_copies=1)), ROOT)
+                                                          rotated_copies=1, relearn_orientation=True)), ROOT)
     raw = {"generate": {"generator": str(folder / "generator"), "windows_per_class": 3, "csv": False}}
     generate_dataset(parse_config(raw), tmp_path / "data")
     target = fine_tuning_target(tmp_path / "data")

@@ -9,7 +9,8 @@ starts from a *donor*: the source class whose motion scale in the target recordi
 (in log ratio) to its own, e.g. walking for running. It is then learned from the target
 recordings alone.
 
-The per-class motion scale is re-estimated from the target recordings where there are any: it
+The offset head may start afresh (``fresh=ORIENTATION_LAYERS``): orientation is how the target
+sensor is worn, which the source cannot tell. The per-class motion scale is re-estimated from the target recordings where there are any: it
 carries the target sensor's noise floor and motion energy per axis, which another sensor's data
 cannot tell.
 """
@@ -25,6 +26,10 @@ from synth.windows import Windows
 
 LABEL_LAYERS = ("hidden0",)  # Dense layers whose kernel rows after the noise rows read the one-hot class
 SCALE_LAYER = "class_scale"
+# The offset head: where gravity lies in the window, i.e. how the sensor is worn. That is a fact
+# of the target's mounting, not of the activity, and the source's (a phone upright at the waist)
+# is a prior the target's recordings would have to unlearn.
+ORIENTATION_LAYERS = ("offset_dense",)
 
 
 def choose_donors(source_classes: Sequence[str], target_classes: Sequence[str],
@@ -48,14 +53,17 @@ def choose_donors(source_classes: Sequence[str], target_classes: Sequence[str],
 
 
 def transfer_generator(source, generator, noise_dim: int, donors: Sequence[int],
-                       target_scales: Optional[np.ndarray] = None):
+                       target_scales: Optional[np.ndarray] = None, fresh: Sequence[str] = ()):
     """``generator`` (a fresh one of source's architecture for len(donors) classes) given
     ``source``'s weights, its label rows taken from ``donors``; returned.
 
-    target_scales: (K_target, 3) motion scales in g to fix (None keeps the donors' source scales).
+    target_scales: (K_target, 3) motion scales in g to fix (None keeps the donors' source scales);
+    fresh: names of layers that keep ``generator``'s own initial weights (e.g. ORIENTATION_LAYERS).
     """
     index = np.asarray(donors)
     for layer in generator.layers:
+        if layer.name in fresh:
+            continue
         weights = source.get_layer(layer.name).get_weights() if layer.weights else []
         if layer.name in LABEL_LAYERS:
             kernel = weights[0]
