@@ -125,7 +125,9 @@ class FinetuneConfig(_Strict):
     with the seed from the data's recordings that are not in data.test_groups (0: none, the
     classifier's feedback only; null: all of them), or ``recordings`` names them. With K = 0,
     ``anchor_weight`` x the mean squared distance to the base generator's windows (same noise,
-    critic representation) keeps the generator realistic where no critic can.
+    critic representation) keeps the generator realistic where no critic can, and
+    ``gravity_weight`` x the squared deviation of each window's mean from 1 g (in 0.05 g units)
+    holds it to the one fact every accelerometer window obeys.
     ``rotated_copies`` adds that many copies of every target window, each turned by a uniformly
     random rotation: a few recordings show a few ways of wearing the board, users wear it in many.
     ``relearn_orientation`` starts the offset head (where gravity lies) afresh instead of from
@@ -137,6 +139,7 @@ class FinetuneConfig(_Strict):
     recordings_per_class: Optional[int] = Field(None, ge=0)
     recordings: Optional[list[str]] = Field(None, min_length=1)
     anchor_weight: float = Field(1.0, ge=0.0)
+    gravity_weight: float = Field(1.0, ge=0.0)
     rotated_copies: int = Field(0, ge=0, le=100)
     relearn_orientation: bool = False
     classifier: str = "st_bsd3"

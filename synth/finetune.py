@@ -241,7 +241,8 @@ def build_model(config: Config, inputs: FinetuneInputs, profile, generator, clas
     if anchor is None:
         model = FeedbackWGANGP(*args, **common)
     else:
-        model = AnchoredFeedback(*args, anchor=anchor, anchor_weight=config.finetune.anchor_weight, **common)
+        model = AnchoredFeedback(*args, anchor=anchor, anchor_weight=config.finetune.anchor_weight,
+                                 gravity_weight=config.finetune.gravity_weight, **common)
     model.compile(adam(t), adam(t), jit_compile=True, steps_per_execution=min(t.steps_per_epoch, 50))
     build_optimizers(model)
     return model

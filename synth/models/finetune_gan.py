@@ -76,17 +76,22 @@ class AnchoredFeedback(FeedbackWGANGP):
     drifts towards whatever that classifier accepts, realistic or not. So the adversarial term
     is replaced by anchor_weight x the mean squared distance, in the critic's representation,
     between the generator's windows and those of ``anchor`` (a frozen copy of the start
-    generator) for the same noise and class, both through the sensor profile. Each dataset
-    element is a batch of one-hot labels (B, K); one element is one generator step.
+    generator) for the same noise and class, both through the sensor profile. One fact holds
+    for every accelerometer and needs no target window: averaged over a window, the body's
+    acceleration is about zero, so a window's offset is gravity, 1 g long. gravity_weight x the
+    mean square of the gravity row ((|offset| - 1 g) / GRAVITY_UNIT_G) holds the generator to it
+    (the anchor's distance leaves that row out, so the two do not pull against each other).
+    Each dataset element is a batch of one-hot labels (B, K); one element is one generator step.
     """
 
-    extra_metrics = ("classifier_ce", "anchor")
+    extra_metrics = ("classifier_ce", "anchor", "gravity")
 
-    def __init__(self, *args, anchor, anchor_weight: float = 1.0, **kwargs):
+    def __init__(self, *args, anchor, anchor_weight: float = 1.0, gravity_weight: float = 0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.anchor = anchor
         self.anchor.trainable = False
         self.anchor_weight = float(anchor_weight)
+        self.gravity_weight = float(gravity_weight)
 
     def train_step(self, data):
         values = self._generator_update(data)
@@ -98,9 +103,12 @@ class AnchoredFeedback(FeedbackWGANGP):
         noise = self._noise(tf.shape(label)[0])
         windows = sensor_output_tf(self.generator([noise, label], training=True), self.profile)
         reference = sensor_output_tf(self.anchor([noise, label], training=False), self.profile)
-        anchor = tf.reduce_mean(tf.square(representation_tf(windows, label, self.scales_g)
-                                          - representation_tf(reference, label, self.scales_g)))
+        mine = representation_tf(windows, label, self.scales_g)
+        theirs = representation_tf(reference, label, self.scales_g)
+        keep = tf.constant([[1.0], [0.0]] + [[1.0]] * (mine.shape[1] - 2))  # every row but the gravity row
+        anchor = tf.reduce_mean(tf.square(mine - theirs) * keep)
+        gravity = tf.reduce_mean(tf.square(mine[:, 1, 0]))
         requested = tf.gather(self.targets, tf.argmax(label, axis=-1, output_type=tf.int32))
         cross_entropy = self.feedback.cross_entropy(windows, requested)
-        loss = self.anchor_weight * anchor + self.classifier_weight * cross_entropy
-        return loss, {"generator_loss": loss, "classifier_ce": cross_entropy, "anchor": anchor}
+        loss = self.anchor_weight * anchor + self.gravity_weight * gravity + self.classifier_weight * cross_entropy
+        return loss, {"generator_loss": loss, "classifier_ce": cross_entropy, "anchor": anchor, "gravity": gravity}
