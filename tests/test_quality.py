@@ -115,3 +115,16 @@ def test_wisdm_classifiers_see_stationary_and_running(real_st_har):
         per_class = report["real"]["per_class"]
         # WISDM models call most ST walking "stairs"; stationary and running transfer
         assert per_class["stationary"]["accuracy"] > 0.95 and per_class["running"]["accuracy"] > 0.85, (path, per_class)
+
+
+def test_orientation_coverage_names_where_gravity_lies():
+    from synth.quality import orientation_coverage
+
+    x = np.zeros((4, 10, 3), np.float32)
+    x[0, :, 2] = 1.0    # face up
+    x[1, :, 2] = -1.0   # upside down
+    x[2, :, 0] = -0.9   # on its side
+    x[2, :, 1] = 0.3
+    x[3, :, 1] = 1.0
+    shares = orientation_coverage(x)
+    assert shares == {"+x": 0.0, "-x": 0.25, "+y": 0.25, "-y": 0.0, "+z": 0.25, "-z": 0.25}

@@ -162,3 +162,19 @@ def test_inputs_are_never_modified():
     clip_full_scale(x, 2.0), quantise_lsb(x, 0.061, 2.0), resample(x, 100, 26)
     apply_profile(x, load_profile("lsm6dsl_2g"), rng, add_noise=True, add_offset=True)
     np.testing.assert_array_equal(x, before)
+
+
+def test_random_orientations_turn_each_window_rigidly_and_reproducibly():
+    from synth.transforms import random_orientations
+
+    x = np.random.default_rng(0).normal(size=(200, 12, 3)).astype(np.float32)
+    turned = random_orientations(x, np.random.default_rng(1))
+    np.testing.assert_allclose(np.linalg.norm(turned, axis=-1), np.linalg.norm(x, axis=-1), rtol=1e-5)
+    # one rotation per window: inner products between samples of a window are kept
+    np.testing.assert_allclose(np.einsum("ntc,nsc->nts", turned, turned), np.einsum("ntc,nsc->nts", x, x), atol=1e-4)
+    np.testing.assert_array_equal(turned, random_orientations(x, np.random.default_rng(1)))
+    # gravity of a face-up board ends up anywhere: every direction about equally often
+    up = np.zeros((3000, 1, 3), np.float32)
+    up[..., 2] = 1.0
+    directions = random_orientations(up, np.random.default_rng(2))[:, 0]
+    assert np.all(np.abs(directions.mean(axis=0)) < 0.05)
