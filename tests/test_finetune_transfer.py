@@ -4,6 +4,7 @@ K = 0 (classifier feedback only), captures checked against the profile, and ever
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 from synth.data.csv_capture import write_capture
 from synth.data.st_har import load_st_har
 from synth.data.target import recording_classes, select_recordings
-from synth.errors import ConfigError
+from synth.errors import ConfigError, DataError
 from tests.conftest import ROOT
 from tests.test_cli import assert_one_line_error
 
@@ -119,12 +120,22 @@ def test_a_class_the_source_lacks_starts_from_its_donor_and_source_classes_keep_
 # --- whole runs ------------------------------------------------------------------------------------
 
 
-def test_k_recordings_teach_the_missing_class_and_the_card_says_so(two_class_source, tmp_path):
+@pytest.fixture(scope="module")
+def one_recording_run(two_class_source, tmp_path_factory) -> Path:
+    """A fine-tuning run on one target recording per class, orientation relearned, one turned copy."""
     from synth.config import parse_config
     from synth.finetune import run_finetune
+
+    raw = transfer_config(tmp_path_factory.mktemp("k1") / "runs", two_class_source, recordings_per_class=1,
+                          rotated_copies=1, relearn_orientation=True)
+    (folder,) = run_finetune(parse_config(raw), ROOT)
+    return folder
+
+
+def test_k_recordings_teach_the_missing_class_and_the_card_says_so(one_recording_run):
     from synth.models.artifact import load_generator
 
-    (folder,) = run_finetune(parse_config(transfer_config(tmp_path / "runs", two_class_source, recordings_per_class=1)), ROOT)
+    folder = one_recording_run
     report = json.loads((folder / "finetune.json").read_text())
     target = report["target"]
     assert target["learned_from_target_only"] == ["running"] and target["donors"] == {"running": "walking"}
@@ -136,14 +147,12 @@ def test_k_recordings_teach_the_missing_class_and_the_card_says_so(two_class_sou
     assert info.provenance["target"]["learned_from_target_only"] == ["running"]
 
 
-def test_generated_data_and_its_report_say_which_class_the_target_alone_taught(two_class_source, tmp_path):
+def test_generated_data_and_its_report_say_which_class_the_target_alone_taught(one_recording_run, tmp_path):
     from synth.config import parse_config
     from synth.evaluate import fine_tuning_target, target_notes
-    from synth.finetune import run_finetune
     from synth.generate import generate_dataset
 
-    (folder,) = run_finetune(parse_config(transfer_config(tmp_path / "runs", two_class_source, recordings_per_class=1,
-                                                          rotated_copies=1, relearn_orientation=True)), ROOT)
+    folder = one_recording_run
     raw = {"generate": {"generator": str(folder / "generator"), "windows_per_class": 3, "csv": False}}
     generate_dataset(parse_config(raw), tmp_path / "data")
     target = fine_tuning_target(tmp_path / "data")
@@ -169,9 +178,12 @@ def test_k_zero_uses_the_classifier_alone_and_leaves_out_what_nothing_teaches(tw
     assert (again / "generator" / "generator.weights.npz").read_bytes() == (folder / "generator" / "generator.weights.npz").read_bytes()
 
 
-def test_cli_refuses_k_beyond_the_recordings(run_cli, write_config, tmp_path, two_class_source):
-    config = write_config(transfer_config(tmp_path / "runs", two_class_source, recordings_per_class=40))
-    assert_one_line_error(run_cli("finetune", "--config", str(config)), "recordings_per_class is 40")
+def test_k_beyond_the_recordings_is_refused_before_anything_is_written(tmp_path, two_class_source):
+    from synth.config import parse_config
+    from synth.finetune import run_finetune
+
+    with pytest.raises(ConfigError, match="recordings_per_class is 40"):
+        run_finetune(parse_config(transfer_config(tmp_path / "runs", two_class_source, recordings_per_class=40)), ROOT)
     assert not (tmp_path / "runs").exists()
 
 
@@ -181,12 +193,15 @@ def test_cli_refuses_a_held_out_target_recording(run_cli, write_config, tmp_path
     assert not (tmp_path / "runs").exists()
 
 
-def test_cli_names_both_class_sets_when_the_source_has_a_class_the_target_lacks(run_cli, write_config, tmp_path, two_class_source):
+def test_both_class_sets_are_named_when_the_source_has_a_class_the_target_lacks(tmp_path, two_class_source):
+    from synth.config import parse_config
+    from synth.finetune import run_finetune
+
     raw = transfer_config(tmp_path / "runs", two_class_source)
     raw["data"]["classes"] = {"stationary": ["stationary"], "running": ["running"]}
-    config = write_config(raw)
-    assert_one_line_error(run_cli("finetune", "--config", str(config)),
-                          "the base generator's classes (stationary, walking) and the target data's (stationary, running) differ")
+    expected = r"the base generator's classes \(stationary, walking\) and the target data's \(stationary, running\) differ"
+    with pytest.raises(DataError, match=expected):
+        run_finetune(parse_config(raw), ROOT)
     assert not (tmp_path / "runs").exists()
 
 
@@ -204,9 +219,12 @@ def _captures(folder: Path, rate_hz: float, sensor: str) -> Path:
     (52.0, "lsm6dsl_4g", "captured at 52 Hz but lsm6dsl_4g outputs 26 Hz"),
     (26.0, "lsm6dsl_2g", "captured at +-2 g (lsm6dsl_2g), below lsm6dsl_4g's +-4 g"),
 ])
-def test_cli_refuses_captures_at_another_rate_or_a_smaller_full_scale(run_cli, write_config, tmp_path, two_class_source,
-                                                                     rate, sensor, expected):
+def test_captures_at_another_rate_or_a_smaller_full_scale_are_refused(tmp_path, two_class_source, rate, sensor, expected):
+    from synth.config import parse_config
+    from synth.finetune import run_finetune
+
     raw = transfer_config(tmp_path / "runs", two_class_source, recordings_per_class=1)
     raw["data"] = {"source": "csv", "path": str(_captures(tmp_path / "captures", rate, sensor)), "window": 48, "stride": 24}
-    assert_one_line_error(run_cli("finetune", "--config", str(write_config(raw))), expected)
+    with pytest.raises(DataError, match=re.escape(expected)):
+        run_finetune(parse_config(raw), ROOT)
     assert not (tmp_path / "runs").exists()
