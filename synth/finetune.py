@@ -33,7 +33,7 @@ import numpy as np
 from synth.atomic import build_directory, check_directory_target, write_json
 from synth.config import Config, FinetuneConfig, require
 from synth.data.csv_capture import capture_files
-from synth.data.target import TargetSelection, check_captures, select_recordings
+from synth.data.target import CaptureSettings, TargetSelection, check_captures, read_capture_settings, select_recordings
 from synth.errors import DataError
 from synth.runs import hash_arrays
 from synth.windows import Windows
@@ -50,18 +50,20 @@ GENERATOR_DIR = "generator"
 class FinetuneInputs:
     """Everything one fine-tuning run shares across profiles.
 
-    generator_path: the base generator folder; info: its GeneratorInfo; feedback: the frozen
+    generator_path: the base generator folder; base: that generator (Keras); info: its
+    GeneratorInfo; feedback: the frozen
     ClassifierFeedback; classes: the fine-tuned generator's classes (the target's, less those
     neither the source nor the target recordings hold); donors: (K,) the base generator's class
     each starts from (synth.models.class_transfer); targets: (K,) the classifier's output index
     per class; real: the chosen target recordings' windows in g, in ``classes``' order (empty
-    with K = 0); target: the TargetSelection (recordings used and held out); target_files: the
-    capture files of a csv target (checked against each profile's rate and full scale). ``real``
+    with K = 0); target: the TargetSelection (recordings used and held out); captures: the
+    rate and sensor of each capture of a csv target (checked against each profile). ``real``
     holds the finetune.rotated_copies turned copies too. relearn_orientation: the offset head
     starts afresh (finetune.relearn_orientation, with target windows only); seed: the run's.
     """
 
     generator_path: Path
+    base: object
     info: object
     feedback: object
     classes: tuple[str, ...]
@@ -69,7 +71,7 @@ class FinetuneInputs:
     targets: np.ndarray
     real: Windows
     target: TargetSelection
-    target_files: tuple[Path, ...] = ()
+    captures: tuple[CaptureSettings, ...] = ()
     relearn_orientation: bool = False
     seed: int = 0
 
@@ -114,6 +116,7 @@ def run_finetune(config: Config, base_dir: Path = Path("."), profiles: list[str]
 def load_inputs(config: Config, base_dir: Path) -> FinetuneInputs:
     """Load and cross-check the base generator, the classifier and the target recordings."""
     from synth.data.loading import load_windows, resolve_path
+    from synth.evaluate import restrict_classes
     from synth.models.artifact import load_generator
     from synth.models.class_transfer import choose_donors
     from synth.models.feedback import load_feedback
@@ -132,10 +135,11 @@ def load_inputs(config: Config, base_dir: Path) -> FinetuneInputs:
                                settings.recordings, config.seed)
     classes = generator_classes(info.classes, target)
     real = with_rotated_copies(restrict_classes(target.windows, classes)[0], settings.rotated_copies, config.seed)
-    donors = choose_donors(info.classes, classes, get_class_scales(base), real if len(real) else None)
-    files = tuple(capture_files(resolve_path(data_config, base_dir))) if data_config.source == "csv" else ()
-    return FinetuneInputs(path, info, feedback, classes, tuple(donors), feedback.target_indices(classes), real, target,
-                          files, settings.relearn_orientation and len(real) > 0, config.seed)
+    donors = choose_donors(info.classes, get_class_scales(base), real)
+    files = capture_files(resolve_path(data_config, base_dir)) if data_config.source == "csv" else []
+    return FinetuneInputs(path, base, info, feedback, classes, tuple(donors), feedback.target_indices(classes), real,
+                          target, read_capture_settings(files), settings.relearn_orientation and len(real) > 0,
+                          config.seed)
 
 
 def generator_classes(source: tuple[str, ...], target: TargetSelection) -> tuple[str, ...]:
@@ -168,20 +172,7 @@ def with_rotated_copies(windows: Windows, copies: int, seed: int) -> Windows:
 
 def check_target_captures(inputs: FinetuneInputs, profile) -> None:
     """A csv target's captures must be at the profile's rate and full scale (synth.data.target)."""
-    check_captures(inputs.target_files, profile.odr_hz, profile.full_scale_g, profile.name)
-
-
-def restrict_classes(windows: Windows, classes: tuple[str, ...]) -> tuple[Windows, tuple[str, ...]]:
-    """``windows`` limited to ``classes`` and re-indexed into their order (evaluate's rule)."""
-    from synth.evaluate import restrict_classes as restrict
-
-    return restrict(windows, classes)
-
-
-def _load_generator(path: Path):
-    from synth.models.artifact import load_generator
-
-    return load_generator(path)[0]
+    check_captures(inputs.captures, profile.odr_hz, profile.full_scale_g, profile.name)
 
 
 def finetune_profile(config: Config, inputs: FinetuneInputs, profile, out: Path, force: bool, verbose: int) -> None:
@@ -212,14 +203,13 @@ def start_generator(inputs: FinetuneInputs):
     from synth.models.class_transfer import ORIENTATION_LAYERS, transfer_generator
     from synth.models.zoo import class_scales, get_class_scales
 
-    base = _load_generator(inputs.generator_path)
-    scales = get_class_scales(base)[list(inputs.donors)]
+    scales = get_class_scales(inputs.base)[list(inputs.donors)]
     present = np.bincount(inputs.real.y, minlength=len(inputs.classes)) > 0
     measured = class_scales(inputs.real.x, inputs.real.y, len(inputs.classes))
     scales[present] = measured[present]
     keras.utils.set_random_seed(inputs.seed)  # a fresh offset head starts the same in every call
     fresh = ORIENTATION_LAYERS if inputs.relearn_orientation else ()
-    return transfer_generator(base, build_from_info(inputs.generator_info), inputs.info.noise_dim, inputs.donors,
+    return transfer_generator(inputs.base, build_from_info(inputs.generator_info), inputs.info.noise_dim, inputs.donors,
                               scales, fresh)
 
 

@@ -97,25 +97,39 @@ def _draw(available: dict[str, list[str]], per_class: Optional[int], seed: int, 
     return [r for names in available.values() for r in rng.choice(names, size=per_class, replace=False).tolist()]
 
 
-def check_captures(files: Sequence[Path], rate_hz: float, full_scale_g: float, profile_name: str) -> None:
+@dataclass(frozen=True)
+class CaptureSettings:
+    """How one capture file was made: rate_hz samples per second, and the sensor profile its
+    ``sensor`` comment names (None when it names none)."""
+
+    path: Path
+    rate_hz: float
+    sensor: Optional[str]
+
+
+def read_capture_settings(files: Sequence[Path]) -> tuple[CaptureSettings, ...]:
+    """The settings of every capture, read once (the rate from its comment or its time steps)."""
+    from synth.data.csv_capture import read_capture, read_metadata
+
+    return tuple(CaptureSettings(Path(f), read_capture(f).rate_hz, read_metadata(f).get("sensor")) for f in files)
+
+
+def check_captures(captures: Sequence[CaptureSettings], rate_hz: float, full_scale_g: float, profile_name: str) -> None:
     """DataError unless every capture was made at ``rate_hz`` and a full scale of at least ``full_scale_g``.
 
-    The rate comes from the capture's ``rate_hz`` comment (or its time steps); the full scale
-    from the sensor profile its ``sensor`` comment names (captures without one are taken as made
-    with the target profile).
+    The full scale is that of the sensor profile a capture names (captures naming none are taken
+    as made with the target profile).
     """
-    from synth.data.csv_capture import read_capture, read_metadata
     from synth.profiles import load_profile
 
-    for file in files:
-        capture_rate = read_capture(file).rate_hz
-        if not np.isclose(capture_rate, rate_hz, rtol=1e-3):
-            raise DataError(f"{file}: captured at {capture_rate:g} Hz but {profile_name} outputs {rate_hz:g} Hz: "
+    for capture in captures:
+        if not np.isclose(capture.rate_hz, rate_hz, rtol=1e-3):
+            raise DataError(f"{capture.path}: captured at {capture.rate_hz:g} Hz but {profile_name} outputs {rate_hz:g} Hz: "
                             f"record the target at {rate_hz:g} Hz")
-        sensor = read_metadata(file).get("sensor")
-        if sensor is None:
+        if capture.sensor is None:
             continue
-        captured = load_profile(sensor)
+        captured = load_profile(capture.sensor)
         if captured.full_scale_g < full_scale_g:
-            raise DataError(f"{file}: captured at +-{captured.full_scale_g:g} g ({sensor}), below {profile_name}'s "
-                            f"+-{full_scale_g:g} g: its clipping would be learned; record at +-{full_scale_g:g} g or more")
+            raise DataError(f"{capture.path}: captured at +-{captured.full_scale_g:g} g ({capture.sensor}), below "
+                            f"{profile_name}'s +-{full_scale_g:g} g: its clipping would be learned; "
+                            f"record at +-{full_scale_g:g} g or more")

@@ -32,20 +32,17 @@ SCALE_LAYER = "class_scale"
 ORIENTATION_LAYERS = ("offset_dense",)
 
 
-def choose_donors(source_classes: Sequence[str], target_classes: Sequence[str],
-                  source_scales: np.ndarray, target: Optional[Windows]) -> list[int]:
-    """For every target class, the source class index (K_target,) its label rows start from.
+def choose_donors(source_classes: Sequence[str], source_scales: np.ndarray, target: Windows) -> list[int]:
+    """For every class of ``target`` (windows in g), the source class index its label rows start from.
 
-    A class the source has starts from itself; another from the source class whose scale is
-    nearest in log ratio (target windows' scales when given, else the first source class).
+    A class the source has starts from itself; another (it has target windows: it is learned
+    from them) from the source class whose motion scale is nearest in log ratio to its own.
     """
-    scales = None if target is None else class_scales(target.x, target.y, len(target_classes))
+    scales = class_scales(target.x, target.y, len(target.classes))
     donors = []
-    for k, name in enumerate(target_classes):
+    for k, name in enumerate(target.classes):
         if name in source_classes:
             donors.append(list(source_classes).index(name))
-        elif scales is None:
-            donors.append(0)
         else:
             distance = np.abs(np.log(np.maximum(source_scales, MIN_SCALE_G) / np.maximum(scales[k], MIN_SCALE_G))).sum(axis=1)
             donors.append(int(distance.argmin()))
@@ -62,14 +59,12 @@ def transfer_generator(source, generator, noise_dim: int, donors: Sequence[int],
     """
     index = np.asarray(donors)
     for layer in generator.layers:
-        if layer.name in fresh:
+        if layer.name in fresh or layer.name == SCALE_LAYER:  # the scale is set below
             continue
         weights = source.get_layer(layer.name).get_weights() if layer.weights else []
         if layer.name in LABEL_LAYERS:
             kernel = weights[0]
             weights[0] = np.concatenate([kernel[:noise_dim], kernel[noise_dim:][index]])
-        elif layer.name == SCALE_LAYER:
-            weights[0] = weights[0][index]
         if weights:
             layer.set_weights(weights)
     set_class_scales(generator, get_class_scales(source)[index] if target_scales is None else target_scales)
