@@ -12,7 +12,8 @@ For K in {0, 1, 2, 4, all} and three seeds (the seed draws the K recordings and 
   all also the shipped generator trained on all 73 (20,000 steps), the reference of the goal;
 - (c) transfer: the HAPT-pretrained generator fine-tuned on the K recordings (``synth finetune``,
   frozen feedback classifier st_har_ign_wl48, not ST's BSD-3 model that judges below);
-- (d) mixed: the K real recordings plus (c)'s synthetic windows;
+- (d) mixed: the K real recordings plus (c)'s synthetic windows, the real ones repeated so that
+  both weigh the same in each class;
 - source only: the HAPT generator through the profile, no fine-tuning (K = 0 row).
 Figures per arm, per class and overall: held-out accuracy of classifiers trained on its windows
 (two families: the evaluate CNN on ST's gravity-rotated input, and the same CNN on raw g, which
@@ -23,7 +24,7 @@ beside the real held-out and the K training recordings. Mean and spread over see
 
 Usage:
   .venv/bin/python benchmarks/bench_transfer.py [--out runs/bench_transfer] [--seeds 0 1 2]
-      [--ks 0 1 2 4 all] [--source-steps 6000] [--scratch-steps 2000] [--finetune-steps 1600]
+      [--ks 0 1 2 4 all] [--source-steps 20000] [--scratch-steps 2000] [--finetune-steps 1600]
       [--classifier-steps 1000]
 Writes OUT/k<K>_seed<S>/result.json per setting, OUT/results.json and OUT/report.md; a rerun
 reuses every finished setting, so runs over different --ks can share OUT (one per core).
@@ -66,7 +67,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("runs/bench_transfer"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--ks", nargs="+", default=["0", "1", "2", "4", "all"])
-    parser.add_argument("--source-steps", type=int, default=6000)
+    parser.add_argument("--source-steps", type=int, default=20000)
     parser.add_argument("--scratch-steps", type=int, default=2000)
     parser.add_argument("--finetune-steps", type=int, default=1600)
     parser.add_argument("--classifier-steps", type=int, default=1000)
@@ -199,6 +200,19 @@ def generator_figures(fake: Windows, test: Windows, budget) -> dict:
             "discriminative": discrimination(test, fake, budget), "orientation": coverage(fake)}
 
 
+def equal_weight_mix(real: Windows, synthetic: Windows) -> Windows:
+    """The real windows plus the synthetic ones, each class's real windows repeated until they
+    weigh as much as its synthetic windows: (d) adds synthetic data to the few real recordings
+    without letting 1,000 generated windows per class drown a few dozen measured ones."""
+    parts = [replace(synthetic, groups=synthetic.groups.astype(real.groups.dtype))]
+    for k in range(len(real.classes)):
+        mine = np.flatnonzero(real.y == k)
+        if len(mine):
+            repeats = max(1, int(round(np.sum(synthetic.y == k) / len(mine))))
+            parts.append(real.subset(np.tile(mine, repeats)))
+    return concat(parts)
+
+
 # --- one K, one seed ---------------------------------------------------------------------------
 
 
@@ -221,8 +235,7 @@ def run_setting(args, out: Path, source: Path, pool: Windows, test: Windows, hel
         result["arms"]["real"] = {"tstr": classifier_scores(real, test, budget), "orientation": coverage(real)}
         scratch = synthetic_windows(scratch_generator(place / "scratch", names, seed, args.scratch_steps), seed)
         result["arms"]["scratch"] = generator_figures(scratch, test, budget)
-        mixed = concat([real, replace(fine, groups=fine.groups.astype(real.groups.dtype))])
-        result["arms"]["mixed"] = {"tstr": classifier_scores(mixed, test, budget)}
+        result["arms"]["mixed"] = {"tstr": classifier_scores(equal_weight_mix(real, fine), test, budget)}
     log.info("K=%s seed %d done in %.1f min", k_text, seed, (time.perf_counter() - started) / 60)
     return result
 

@@ -103,7 +103,7 @@ def test_the_shipped_config_points_where_fetch_puts_the_data() -> None:
     assert config.data.source == "hapt" and config.profile == "lsm6dsl_4g"
     assert resolve_path(config.data, REPO / "configs").resolve() == (REPO / "data" / "uci_hapt").resolve()
     assert config.data.test_groups == [f"user{n:02d}" for n in (5, 10, 15, 20, 25, 30)]
-    assert (config.train.steps, config.train.run_dir) == (6000, "runs/hapt_lsm6dsl_4g")
+    assert (config.train.steps, config.train.run_dir) == (20000, "runs/hapt_lsm6dsl_4g")
 
 
 def test_count_lines_counts_a_last_line_without_newline(tmp_path: Path) -> None:
