@@ -29,8 +29,9 @@ from typing import Any, Callable
 import numpy as np
 
 from synth.errors import ProfileError
+from synth.shipped import shipped_folder
 
-PROFILE_DIR = Path(__file__).resolve().parents[1] / "sensor_profiles"
+PROFILE_DIR = shipped_folder("sensor_profiles")
 AXES = 3
 _INT16 = np.iinfo(np.int16)
 _BYTE_ORDERS = {"little": "<", "big": ">"}

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from synth.errors import ModelError
+from synth.export.micro_runtime import micro_runtime
 
 ALIGNMENT = 16  # tflite-micro aligns the arena and its buffers to 16 bytes
 MIN_PROBE_BYTES = 256 * 1024
@@ -29,6 +30,7 @@ def probe_arena(tflite: bytes) -> int:
     The allocator's report is a lower bound (planning needs scratch room it does not count), so
     the size is found by doubling from it and then bisecting, each attempt in a child process.
     """
+    micro_runtime()  # absent, say so in one line here rather than as every child's failure
     with tempfile.TemporaryDirectory(prefix="synth-arena-") as folder:
         path = Path(folder) / "model.tflite"
         path.write_bytes(tflite)
@@ -53,6 +55,7 @@ def _align(size: int) -> int:
 
 def arena_fits(tflite: bytes, size: int) -> bool:
     """Whether tflite-micro allocates and runs ``tflite`` in an arena of ``size`` bytes."""
+    micro_runtime()
     with tempfile.TemporaryDirectory(prefix="synth-arena-") as folder:
         path = Path(folder) / "model.tflite"
         path.write_bytes(tflite)
@@ -74,7 +77,7 @@ def _last_line(text: str) -> str:
 def _child(path: str, size: int) -> None:
     """Build, run once on zero inputs, print the allocation report (to stderr, from C++)."""
     import numpy as np
-    from tflite_micro.python.tflite_micro import runtime
+    runtime = micro_runtime()
 
     interpreter = runtime.Interpreter.from_bytes(Path(path).read_bytes(), arena_size=size)
     index = 0

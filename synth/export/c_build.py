@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synth.export.micro_runtime import micro_runtime
 from synth.export.standalone import TEMPLATES, environment
 
 HOST_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
@@ -46,7 +47,7 @@ def run_host(exe: Path, inputs: np.ndarray, output_size: int) -> np.ndarray:
 
 def run_tflm(tflite: bytes, inputs: list[np.ndarray]) -> np.ndarray:
     """Outputs (N, output_size) int8 of the tflite-micro interpreter (reference kernels); inputs[k] is (N, *shape_k)."""
-    from tflite_micro.python.tflite_micro import runtime
+    runtime = micro_runtime()
 
     interpreter = runtime.Interpreter.from_bytes(tflite)
     rows = []

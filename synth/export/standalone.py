@@ -7,7 +7,6 @@ Output: ``NAME.h`` / ``NAME.c`` (the model: weights as const arrays, a static ar
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import jinja2
 import numpy as np
@@ -16,8 +15,9 @@ from synth.errors import ConfigError, ModelError
 from synth.export.c_tflite import Graph, read_graph
 from synth.export.standalone_ops import Context, lower
 from synth.export.standalone_plan import plan_memory
+from synth.shipped import shipped_folder
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "firmware_export"
+TEMPLATES = shipped_folder("firmware_export")
 KERNEL_FILES = ("synth_kernels.h", "synth_kernels.c")
 C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if inline int long "

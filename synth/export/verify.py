@@ -23,6 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from synth.export.flatbuffer import ModelInfo, TensorInfo
+from synth.export.micro_runtime import micro_runtime
 
 MAX_VERIFY_SAMPLES = 1000  # per runtime: enough for an accuracy to 0.1 point, a few seconds each
 TFLM_ARENA_BYTES = 1 << 20  # generous: verification is about outputs, arena size is probed apart
@@ -41,7 +42,7 @@ def dequantize(q: np.ndarray, tensor: TensorInfo) -> np.ndarray:
 
 def run_tflite_micro(tflite: bytes, info: ModelInfo, inputs: Sequence[np.ndarray]) -> np.ndarray:
     """int8 outputs (N, *output_shape[1:]) of tflite-micro for float inputs (one (N, ...) array per input)."""
-    from tflite_micro.python.tflite_micro import runtime
+    runtime = micro_runtime()
 
     interpreter = runtime.Interpreter.from_bytes(tflite, arena_size=max(TFLM_ARENA_BYTES, 10 * len(tflite)))
 

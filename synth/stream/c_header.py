@@ -6,11 +6,11 @@ committed header equals what this renders.
 
 from __future__ import annotations
 
-from pathlib import Path
 
+from synth.shipped import shipped_folder
 from synth.stream import frame
 
-EXPORT_DIR = Path(__file__).resolve().parents[2] / "firmware_export"
+EXPORT_DIR = shipped_folder("firmware_export")
 TEMPLATE = "synth_stream_frame.h.j2"
 HEADER_PATH = EXPORT_DIR / "synth_stream_frame.h"
 TABLE_COLUMNS = 8
