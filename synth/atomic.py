@@ -38,8 +38,12 @@ def write_json(path: str | Path, value: object) -> None:
 def open_atomic(path: str | Path, mode: str = "wb") -> Iterator:
     """Open a temporary sibling of ``path`` for writing; rename it onto ``path`` on success."""
     path = Path(path)
+    check_file_target(path)
     _make_parent(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {path.parent}: {exc.strerror}") from None
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
     try:
         with os.fdopen(fd, mode) as handle:
@@ -51,6 +55,12 @@ def open_atomic(path: str | Path, mode: str = "wb") -> Iterator:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def check_file_target(path: str | Path) -> None:
+    """OutputError when ``path`` is a folder (a file is to be written there)."""
+    if Path(path).is_dir():
+        raise OutputError(f"{path} is a folder; expected the path of a file to write")
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from synth.errors import SynthError
+from synth.limits import SEED_MAX
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter is not for users
 
@@ -55,7 +56,7 @@ def generate(
     config: ConfigOption,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output dataset directory.")],
     force: Annotated[bool, typer.Option(help="Replace a non-empty output directory.")] = False,
-    seed: Annotated[Optional[int], typer.Option(help="Override the config's seed.")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, max=SEED_MAX, help="Override the config's seed.")] = None,
     filter: Annotated[Optional[Path], typer.Option("--filter", help="Autoencoder folder whose realism filter drops generated windows (overrides generate.filter).")] = None,
 ) -> None:
     """Generate a synthetic dataset in the sensor profile's units and raw int16 format."""
@@ -80,7 +81,7 @@ def evaluate(
     synthetic: Annotated[Path, typer.Option(help="Dataset folder written by 'synth generate'.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Report directory.")],
     force: Annotated[bool, typer.Option(help="Replace a non-empty report directory.")] = False,
-    seed: Annotated[int, typer.Option(help="Seed of the classifiers and splits.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=SEED_MAX, help="Seed of the classifiers and splits.")] = 0,
     steps: Annotated[int, typer.Option(min=1, help="Training updates of every classifier.")] = 1500,
     classifier: Annotated[Optional[list[Path]], typer.Option("--classifier", help="Your ST model-zoo classifier (.h5, .keras or full-int8 .tflite; 26 Hz, input (B, wl, 3, 1) in m/s^2) to score too; repeatable.")] = None,
     classifier_classes: Annotated[Optional[list[str]], typer.Option("--classifier-classes", help="Comma-separated output class order: one per --classifier or one for all (default Jogging,Stationary,Stairs,Walking).")] = None,

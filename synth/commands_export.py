@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from synth.limits import SEED_MAX
+
 
 def register(app: typer.Typer, load_tensorflow) -> None:
     """Add ``synth export`` to ``app``; ``load_tensorflow`` imports TensorFlow quietly."""
@@ -20,7 +22,7 @@ def register(app: typer.Typer, load_tensorflow) -> None:
         out: Annotated[Path, typer.Option(help="Output folder (written atomically).")],
         config: Annotated[Optional[Path], typer.Option(help="Config whose data section gives the real windows for calibration (a detector's: its anomaly section gives the rows).")] = None,
         force: Annotated[bool, typer.Option(help="Replace a non-empty output folder.")] = False,
-        seed: Annotated[int, typer.Option(help="Seed of the representative subset and the generator's noise.")] = 0,
+        seed: Annotated[int, typer.Option(min=0, max=SEED_MAX, help="Seed of the representative subset and the generator's noise.")] = 0,
     ) -> None:
         """Quantise to full int8, audit the ops against tflite-micro, verify on tflite-micro and LiteRT, write a manifest."""
         from synth.export.bundle import check_request, export_model

@@ -8,6 +8,7 @@ from typing import Annotated, Callable, Optional
 import typer
 
 from synth.errors import ConfigError
+from synth.limits import SEED_MAX
 
 INTERRUPTED = 130  # 128 + SIGINT
 DISCONNECTED = 1  # a sender whose receiver went away stops cleanly, but did not finish
@@ -34,7 +35,7 @@ def register(app: typer.Typer, load_tensorflow: Callable[[], None]) -> None:
         classifier: Annotated[Optional[Path], typer.Option(help="A 'synth train-classifier' folder: print the class of each window (live).")] = None,
         autoencoder: Annotated[Optional[Path], typer.Option(help="A 'synth train-autoencoder' folder: flag anomalous windows (live).")] = None,
         strict: Annotated[bool, typer.Option(help="Refuse (instead of warn) when the data rate exceeds the link.")] = False,
-        seed: Annotated[int, typer.Option(help="Seed of the synthetic source.")] = 0,
+        seed: Annotated[int, typer.Option(min=0, max=SEED_MAX, help="Seed of the synthetic source.")] = 0,
     ) -> None:
         """Stream synthetic or recorded samples to a serial port, or receive and record a board's."""
         from synth.stream.run import SOURCES, StreamOptions, run_stream

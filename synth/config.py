@@ -13,6 +13,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from synth.errors import ConfigError
+from synth.limits import SEED_MAX
 
 
 class _Strict(BaseModel):
@@ -226,7 +227,7 @@ class AnomalyConfig(_Strict):
 class Config(_Strict):
     """A whole configuration file."""
 
-    seed: int = Field(0, ge=0, le=2**31 - 1)
+    seed: int = Field(0, ge=0, le=SEED_MAX)
     profile: str = "lsm6dsl_4g"
     data: Optional[DataConfig] = None
     model: ModelConfig = ModelConfig()

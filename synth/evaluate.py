@@ -39,7 +39,7 @@ from synth.evaluate_metrics import (
     CLASSIFIER_DESCRIPTION, Budget, discriminative_score, nearest_neighbour_ratios, standardise, train_test_scores,
     value_range_g, window_features,
 )
-from synth.generate import CARD_FILE, DATASET_FILE, load_dataset
+from synth.generate import CARD_FILE, load_dataset
 from synth.preprocessing import RATE_HZ
 from synth.st_classifier import WISDM_CLASS_NAMES
 from synth.windows import Windows, concat
@@ -160,8 +160,6 @@ def load_evaluation_data(real_config: Path, synthetic: Path) -> EvaluationData:
 
 def load_synthetic(folder: Path) -> Windows:
     """A ``synth generate`` folder as Windows in g (classes: those with windows, in dataset order)."""
-    if not (folder / DATASET_FILE).is_file():
-        raise DataError(f"synthetic dataset not found: {folder / DATASET_FILE} (expected a 'synth generate' folder)")
     arrays = load_dataset(folder)
     used = np.unique(arrays["y"])
     remap = np.full(len(arrays["classes"]), -1, np.int64)

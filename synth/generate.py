@@ -27,12 +27,14 @@ import numpy as np
 from synth import __version__
 from synth.atomic import build_directory, check_directory_target, open_atomic, write_json
 from synth.config import Config, GenerateConfig, require
-from synth.errors import ConfigError
-from synth.npz import save_npz
+from synth.errors import ConfigError, DataError
+from synth.npz import load_npz, save_npz
+from synth.resources_check import check_fits
 from synth.runs import hash_file
 
 DATASET_FILE = "dataset.npz"
 CARD_FILE = "card.json"
+DATASET_KEYS = ("lsb", "y", "classes", "rate_hz", "sensitivity_mg_per_lsb")
 
 
 def generate_dataset(config: Config, out: Path, force: bool = False, seed: int | None = None, base_dir: Path = Path(".")) -> dict:
@@ -48,6 +50,7 @@ def generate_dataset(config: Config, out: Path, force: bool = False, seed: int |
     load_profile(settings.profile)  # fail on a bad profile name before loading any model
     generator, info = load_generator(_resolve(settings.generator, base_dir))
     profile = load_profile(settings.profile, odr_hz=info.rate_hz)
+    check_output_fits(settings, info, out)
     labels = class_labels(settings, info)
     rng = np.random.default_rng([seed, 1])  # a stream apart from the generator's noise
 
@@ -81,6 +84,23 @@ def _filtered(make, labels: np.ndarray, path: str, base_dir: Path, info, profile
         "k": realism.info["k"], "rounds": rounds, "rejected_total": sum(c["rejected"] for c in counts.values()),
         "per_class": {info.classes[c]: entry for c, entry in counts.items()},
     }
+
+
+# Peak bytes per generated value (window sample x axis): the windows in g (float32) and through
+# the profile (float32 + int16 codes), with room for one temporary copy; the card's CSV writes
+# one line of about 60 characters per sample
+MEMORY_BYTES_PER_VALUE = 4 + 4 + 2 + 4
+CSV_BYTES_PER_SAMPLE = 60
+
+
+def check_output_fits(settings: GenerateConfig, info, out: Path) -> None:
+    """ConfigError, before any sampling, when the requested dataset would not fit in memory or on disk."""
+    names = list(settings.classes or info.classes)
+    n = sum(_class_counts(settings, names).values())
+    values = n * info.window * 3
+    disk = values * 2 + (n * info.window * CSV_BYTES_PER_SAMPLE if settings.csv else 0)
+    check_fits(f"generate: {n:,} windows of {info.window} samples", values * MEMORY_BYTES_PER_VALUE, disk, out,
+               "ask for fewer (generate.windows_per_class or generate.total)")
 
 
 def class_labels(settings: GenerateConfig, info) -> np.ndarray:
@@ -132,11 +152,27 @@ def write_class_csv(path: Path, class_name: str, mg: np.ndarray, lsb: np.ndarray
 
 
 def load_dataset(folder: Path) -> dict[str, np.ndarray]:
-    """A generated dataset's arrays, with ``mg`` (N, T, 3) float32 = lsb x sensitivity added."""
-    from synth.npz import load_npz
+    """A generated dataset's arrays, checked, with ``mg`` (N, T, 3) float32 = lsb x sensitivity added.
 
-    arrays = load_npz(Path(folder) / DATASET_FILE)
-    arrays["mg"] = arrays["lsb"] * np.float32(arrays["sensitivity_mg_per_lsb"])
+    lsb (N, T, 3) integer codes, y (N,) indices into classes (C,), rate_hz and
+    sensitivity_mg_per_lsb positive scalars, N >= 1; anything else is a DataError naming the file.
+    """
+    path = Path(folder) / DATASET_FILE
+    if not path.is_file():
+        raise DataError(f"{path}: not found (expected a 'synth generate' folder)")
+    arrays = load_npz(path)
+    missing = [key for key in DATASET_KEYS if key not in arrays]
+    if missing:
+        raise DataError(f"{path}: not a synth dataset (lacks {', '.join(missing)}; expected {', '.join(DATASET_KEYS)})")
+    lsb, y, classes = arrays["lsb"], arrays["y"], arrays["classes"]
+    if lsb.ndim != 3 or lsb.shape[2] != 3 or not np.issubdtype(lsb.dtype, np.integer) or len(lsb) == 0:
+        raise DataError(f"{path}: lsb must be integer codes (N >= 1, T, 3), got {lsb.dtype} {lsb.shape}")
+    if y.shape != (len(lsb),) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= len(classes):
+        raise DataError(f"{path}: y must hold one class index (0-{len(classes) - 1}) per window")
+    for key in ("rate_hz", "sensitivity_mg_per_lsb"):
+        if arrays[key].shape != () or not float(arrays[key]) > 0:
+            raise DataError(f"{path}: {key} must be one positive number")
+    arrays["mg"] = lsb * np.float32(arrays["sensitivity_mg_per_lsb"])
     return arrays
 
 

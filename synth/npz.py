@@ -15,6 +15,7 @@ from typing import Mapping
 import numpy as np
 
 from synth.atomic import open_atomic
+from synth.errors import DataError
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 
@@ -30,6 +31,23 @@ def save_npz(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
 
 
 def load_npz(path: str | Path) -> dict[str, np.ndarray]:
-    """Read every array of an .npz file into memory (never unpickles objects)."""
-    with np.load(path, allow_pickle=False) as archive:
-        return {name: archive[name] for name in archive.files}
+    """Read every array of an .npz file into memory (never unpickles objects).
+
+    A missing, truncated or foreign file is a DataError naming it: every artefact synth keeps as
+    .npz (generator weights, checkpoints, datasets, captures, node state) is read through here.
+    """
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise DataError(f"{path}: a single array (.npy), expected an .npz file")
+        with archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, expected an .npz file") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile):
+        raise DataError(f"{path}: not a readable .npz file (truncated, or another format)") from None
+    if not arrays:
+        raise DataError(f"{path}: the .npz file holds no arrays")
+    return arrays

@@ -26,6 +26,7 @@ import numpy as np
 
 from synth.classifiers import KerasWindowClassifier, canonical_class, load_keras
 from synth.errors import DataError, ModelError, first_line
+from synth.export.c_tflite import load_tflite
 from synth.preprocessing import RATE_HZ, ST_G_TO_MS2, gravity_rotation_suppression
 
 WISDM_CLASS_NAMES = ("Jogging", "Stationary", "Stairs", "Walking")  # ST's output order for WISDM
@@ -134,10 +135,11 @@ def _tflite_scorer(path: Path) -> tuple[Scorer, tuple, int]:
     """(scores, input shape, number of outputs) of a TFLite model run by the TF Lite interpreter."""
     import tensorflow as tf
 
+    data = load_tflite(path)  # parsed in full first: a damaged flatbuffer must not reach the C++ interpreter
     try:
         with warnings.catch_warnings():  # tf.lite.Interpreter warns about its future move to LiteRT
             warnings.simplefilter("ignore")
-            interpreter = tf.lite.Interpreter(model_path=str(path))
+            interpreter = tf.lite.Interpreter(model_content=data)
         interpreter.allocate_tensors()
     except Exception as exc:
         raise ModelError(f"{path}: cannot load it as a TFLite model ({first_line(exc, 200)})") from None

@@ -196,7 +196,7 @@ def test_cli_writes_a_report_and_refuses_a_non_empty_folder(tiny_dataset, write_
 
 
 @pytest.mark.parametrize("case, message", [
-    ("missing", "synthetic dataset not found"),
+    ("missing", "dataset.npz: not found (expected a 'synth generate' folder)"),
     ("classes", "classes the real data lacks: cycling"),
     ("rate", "is at 52 Hz but the real data is at 26 Hz"),
     ("window", "24-sample windows but the real windows have 48"),

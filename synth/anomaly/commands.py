@@ -7,7 +7,7 @@ from typing import Callable, Optional
 
 from synth.anomaly.detector import Detector, load_detector, save_detector
 from synth.anomaly.report import MethodResult, NodeScores, build_report, write_report
-from synth.atomic import build_directory, check_directory_target, write_text
+from synth.atomic import build_directory, check_directory_target, check_file_target, write_text
 from synth.config import AnomalyConfig, load_config, require
 
 ALL_NODES = "all"
@@ -86,6 +86,8 @@ def score_file(detector_dir: Path, input_path: Path, out: Optional[Path]) -> lis
     """Flag the rows of a file; lines: a summary (and where the CSV of flags went)."""
     from synth.anomaly.scoring import read_rows_for
 
+    if out is not None:
+        check_file_target(out)  # before the work, not after it
     detector = load_detector(detector_dir)
     rows = read_rows_for(detector, input_path)
     errors = detector.errors(rows.x)

@@ -39,11 +39,9 @@ def read_rows_for(detector: Detector, path: Path) -> Rows:
 
 def _csv(path: Path, detector: Detector, label_column: str | None) -> Rows:
     """A CSV's detector feature columns (by name), with its labels when it has the label column."""
-    import pandas as pd
+    from synth.data.tabular_csv import load_csv_rows, read_header
 
-    from synth.data.tabular_csv import load_csv_rows
-
-    header = list(pd.read_csv(path, nrows=0).columns.str.strip())
+    header = read_header(path, "CSV file")
     label = label_column if label_column in header else None
     return load_csv_rows(path, label_column=label, feature_columns=list(detector.info["feature_names"]))
 

@@ -87,9 +87,24 @@ def download(url: str, target: Path, progress: Optional[bool] = None, attempts: 
     if target.is_file():
         return target
     part = target.with_name(target.name + ".part")
+    created = [folder for folder in (part.parent, *part.parent.parents) if not folder.exists()]  # deepest first
     _make_dir(part.parent)
+    try:
+        return _download_attempts(url, part, target, progress, attempts or ATTEMPTS)
+    except BaseException:
+        if part.exists() and part.stat().st_size == 0:
+            part.unlink()
+        if not part.exists():  # nothing to resume from: leave no empty folders behind
+            for folder in created:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+        raise
+
+
+def _download_attempts(url: str, part: Path, target: Path, progress: Optional[bool], attempts: int) -> Path:
+    """Transfer into ``part`` (resuming) up to ``attempts`` times, then rename it to ``target``."""
     failure: Optional[_Interrupted] = None
-    for _ in range(attempts or ATTEMPTS):
+    for _ in range(attempts):
         try:
             _transfer(url, part, progress)
         except _Interrupted as exc:

@@ -9,14 +9,17 @@ raw row (synth.export.anomaly_flag).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
+
+import numpy as np
 
 from synth.atomic import build_directory
 from synth.errors import ConfigError, ModelError
 from synth.export.anomaly_flag import anomaly_files
 from synth.export.c_array import config_header, data_files, tflm_files
-from synth.export.c_tflite import read_graph
+from synth.export.c_tflite import load_tflite, read_graph
 from synth.export.standalone import check_identifier, generate_standalone
 from synth.export.standalone_plan import plan_memory
 
@@ -29,9 +32,11 @@ def export_c(tflite_path: str | Path, out: str | Path, runtime: str = "tflm", na
     if runtime not in RUNTIMES:
         raise ConfigError(f"unknown runtime {runtime!r} (allowed: {', '.join(RUNTIMES)})")
     check_identifier(name)
-    tflite = _read_model(Path(tflite_path))
+    tflite = load_tflite(tflite_path)
     manifest = read_manifest(manifest_path)
+    check_manifest_matches(manifest, tflite, tflite_path, manifest_path)
     graph = read_graph(tflite)
+    check_full_int8(graph, tflite_path)
     source = Path(tflite_path).name
     if runtime == "standalone":
         files = generate_standalone(tflite, name, source)
@@ -47,11 +52,23 @@ def export_c(tflite_path: str | Path, out: str | Path, runtime: str = "tflm", na
     return {"files": sorted(files), "ops": graph.ops_used(), "arena_bytes": arena[0], "runtime": runtime}
 
 
-def _read_model(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"cannot read the model {path}: {exc.strerror}") from None
+def check_manifest_matches(manifest: dict, tflite: bytes, tflite_path, manifest_path) -> None:
+    """ConfigError when the manifest describes another model: its arena, labels and sensor
+    constants would be compiled into the firmware of this one."""
+    recorded = manifest.get("model_sha256")
+    if recorded is not None and recorded != hashlib.sha256(tflite).hexdigest():
+        raise ConfigError(f"the manifest {manifest_path} belongs to another model (its model_sha256 differs from "
+                          f"{Path(tflite_path).name}'s); use the manifest.json that synth export wrote beside it")
+
+
+def check_full_int8(graph, tflite_path) -> None:
+    """ModelError unless every input and output tensor is int8: both runtimes copy int8 buffers."""
+    for role, indices in (("input", graph.inputs), ("output", graph.outputs)):
+        for index in indices:
+            tensor = graph.tensors[index]
+            if tensor.dtype is not np.int8:
+                raise ModelError(f"{Path(tflite_path).name}: its {role} {tensor.name!r} is {np.dtype(tensor.dtype).name}; "
+                                 f"export-c takes full-int8 models (int8 inputs and outputs, from synth export)")
 
 
 def read_manifest(path: str | Path | None) -> dict:

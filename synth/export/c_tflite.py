@@ -8,6 +8,7 @@ the flatbuffer schema that ships with ai_edge_litert (pure Python, no TensorFlow
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -66,6 +67,35 @@ class Graph:
     def ops_used(self) -> list[str]:
         """Builtin operator names in first-use order, each once."""
         return list(dict.fromkeys(op.op for op in self.operators))
+
+
+TFLITE_IDENTIFIER = b"TFL3"  # the flatbuffer file identifier at bytes 4-8 of every .tflite model
+
+
+def load_tflite(path: str | Path) -> bytes:
+    """The bytes of a .tflite file, parsed in full before any interpreter sees them.
+
+    A truncated or damaged flatbuffer handed to a C++ interpreter can crash the process; the
+    pure-Python reader raises instead. ModelError naming the file when it is missing, a folder,
+    not a TFLite model, or truncated (including buffers stored past the flatbuffer's end).
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise ModelError(f"{path}: is a folder, expected a .tflite file") from None
+    except OSError as exc:
+        raise ModelError(f"cannot read the model {path}: {exc.strerror}") from None
+    if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
+        raise ModelError(f"{path}: not a TFLite model (no {TFLITE_IDENTIFIER.decode()} identifier)")
+    schema = _schema()
+    try:
+        model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(bytearray(data), 0))
+    except Exception:  # flatbuffers raises assorted errors on data that ends early
+        raise ModelError(f"{path}: truncated or damaged TFLite model") from None
+    if not model.subgraphs or any(b.offset > 1 and b.offset + b.size > len(data) for b in model.buffers or []):
+        raise ModelError(f"{path}: truncated or damaged TFLite model")
+    return data
 
 
 def read_graph(data: bytes) -> Graph:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import queue
 
 import serial
 import serial.tools.list_ports
@@ -19,7 +20,8 @@ log = logging.getLogger(__name__)
 BITS_PER_BYTE = 10  # 8N1
 READ_TIMEOUT_S = 0.1  # short, so that Ctrl-C and stop conditions are noticed quickly
 WRITE_TIMEOUT_S = 5.0  # a receiver that stops reading for this long counts as gone
-DISCONNECTS = (serial.SerialException, OSError)  # what a read or write raises when the other end goes
+# what a read or write raises when the other end goes (queue.Full: loop:// whose reader stopped)
+DISCONNECTS = (serial.SerialException, OSError, queue.Full)
 
 
 class LinkError(SynthError):

@@ -89,6 +89,9 @@ def _reconnect(open_link: Opener, deadline: Optional[float], log: Callable[[str]
 
 
 def _close(link) -> None:
+    """Close ``link`` (None after a reconnection that never came: nothing to close)."""
+    if link is None:
+        return
     try:
         link.close()
     except DISCONNECTS:

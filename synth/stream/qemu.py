@@ -105,11 +105,11 @@ def build_stream_demo(tflite: Path, folder: Path, sensitivity_mg_per_lsb: float,
     input is g / 4). ``manifest`` adds the class labels to the firmware's lines.
     """
     from synth.export.c_export import export_c
-    from synth.export.c_tflite import read_graph
+    from synth.export.c_tflite import load_tflite, read_graph
 
     code = folder / "c"
     export_c(tflite, code, runtime="standalone", name=name, manifest_path=manifest)
-    graph = read_graph(Path(tflite).read_bytes())
+    graph = read_graph(load_tflite(tflite))
     model_input = graph.tensors[graph.inputs[0]]
     quantizer = InputQuantizer.for_model(sensitivity_mg_per_lsb, mg_per_unit, model_input.scale, model_input.zero_point)
     (code / "stream_demo_config.h").write_text(environment().get_template("stream_demo/stream_demo_config.h.j2").render(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,10 @@ def check_options(o: StreamOptions) -> None:
         raise ConfigError(f"{live_only[0]} is for --source live (it records or checks received samples)")
     if o.seconds is not None and o.samples is not None:
         raise ConfigError("give --seconds or --samples, not both")
+    if o.seconds is not None and not (o.seconds > 0 and math.isfinite(o.seconds)):
+        raise ConfigError(f"--seconds must be a positive number, got {o.seconds:g}")
+    if o.samples is not None and o.samples < 1:
+        raise ConfigError(f"--samples must be at least 1, got {o.samples}")
     if not o.speed > 0 or (o.speed != 1.0 and o.source != "file"):
         raise ConfigError("--speed must be > 0 and is for --source file")
     if o.baud <= 0:
@@ -70,7 +75,7 @@ def run_stream(o: StreamOptions, summary_holder: list, echo: Callable[[str], Non
 
 def _send(o: StreamOptions, holder: list, echo, load_tensorflow) -> StreamSummary:
     """Send a synthetic or file source, paced, for the requested time or samples."""
-    from synth.stream.sender import SampleFeed, send
+    from synth.stream.sender import SampleFeed, echoes_back, send
 
     link = open_link(o.port, o.baud)  # a wrong port fails before a model loads
     try:
@@ -82,7 +87,8 @@ def _send(o: StreamOptions, holder: list, echo, load_tensorflow) -> StreamSummar
         echo(f"sending {source.description} at {rate:g} samples/s as {o.fmt} to {o.port}")
         summary = StreamSummary("sent", rate)
         holder.append(summary)
-        send(link, SampleFeed(source.chunks()), encoder, pacer, summary, _limit(o, rate, source.total))
+        # the command's own loop:// link has no other reader: its echo is dropped as it comes
+        send(link, SampleFeed(source.chunks()), encoder, pacer, summary, _limit(o, rate, source.total), echoes_back(link))
     finally:
         link.close()
     if summary.samples == source.total:

@@ -39,8 +39,12 @@ class SampleFeed:
         return samples[:count]
 
 
-def send(link, feed: SampleFeed, encoder: Encoder, pacer: Pacer, summary: StreamSummary, limit: Optional[int]) -> None:
+def send(link, feed: SampleFeed, encoder: Encoder, pacer: Pacer, summary: StreamSummary, limit: Optional[int],
+         discard_echo: bool = False) -> None:
     """Write paced samples until ``limit`` samples (None: until the feed ends or Ctrl-C).
+
+    ``discard_echo``: drop what the link hands back after every write (a loop:// link that
+    nobody else reads, whose 4 KiB queue would otherwise fill).
 
     A disconnect ends the run cleanly: ``summary.stopped_by`` says so. Ctrl-C propagates
     (KeyboardInterrupt) with ``summary`` up to date.
@@ -54,9 +58,16 @@ def send(link, feed: SampleFeed, encoder: Encoder, pacer: Pacer, summary: Stream
             if len(samples) == 0:
                 break
             link.write(encoder.encode(samples))
+            if discard_echo:
+                link.reset_input_buffer()
             summary.count(len(samples))
         link.flush()
     except DISCONNECTS as exc:
         summary.stopped_by = f"disconnect ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
         return
     summary.stopped_by = "end of input" if limit is None or summary.samples < limit else "limit reached"
+
+
+def echoes_back(link) -> bool:
+    """Whether ``link`` is pyserial's loop://, which hands every written byte back to the writer."""
+    return type(link).__module__.endswith("protocol_loop")

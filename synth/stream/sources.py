@@ -86,8 +86,6 @@ def _dataset_source(folder: Path, classes: Sequence[str]) -> Source:
     """The windows of a generated dataset, in file order, optionally only some classes."""
     from synth.generate import load_dataset
 
-    if not (folder / "dataset.npz").is_file():
-        raise DataError(f"--input {folder}: no dataset.npz there (expected a 'synth generate' folder)")
     arrays = load_dataset(folder)
     names = [str(name) for name in arrays["classes"]]
     unknown = [name for name in classes if name not in names]
