@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from synth.errors import ConfigError
+from synth.profiles import load_profile
 from synth.stream.link import check_budget, open_link
 from synth.stream.pacing import Pacer
 from synth.stream.summary import StreamSummary
@@ -59,6 +60,7 @@ def check_options(o: StreamOptions) -> None:
         raise ConfigError("--speed must be > 0 and is for --source file")
     if o.baud <= 0:
         raise ConfigError(f"--baud must be positive, got {o.baud}")
+    load_profile(o.profile)  # an unknown name is refused even where the source carries its own sensitivity
 
 
 def run_stream(o: StreamOptions, summary_holder: list, echo: Callable[[str], None],
@@ -108,7 +110,6 @@ def _source(o: StreamOptions, load_tensorflow):
 
 def _receive(o: StreamOptions, holder: list, echo, load_tensorflow, show) -> StreamSummary:
     """Receive from the board: decode, record, check windows, reconnect; for the requested time or samples."""
-    from synth.profiles import load_profile
     from synth.stream.live import receive
     from synth.stream.monitor import build_monitor
     from synth.stream.recorder import CaptureRecorder
