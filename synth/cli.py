@@ -46,6 +46,7 @@ def train(
     from synth.train import run_training
 
     settings = load_config(config)
+    _state["interrupt_note"] = "the training run resumes from its last checkpoint when run again"
     verbose = 1 if sys.stderr.isatty() else 2
     run_dir = run_training(settings, base_dir=config.parent, resume=not fresh, verbose=verbose, before_models=_load_tensorflow)
     typer.echo(f"run written to {run_dir}")
@@ -208,7 +209,8 @@ def main() -> None:
             sys.exit(exc.exit_code)
         raise
     if code == INTERRUPTED:  # Typer turns Ctrl-C into this code
-        typer.secho("interrupted (a training run resumes from its last checkpoint when run again)", fg=typer.colors.YELLOW, err=True)
+        note = _state.get("interrupt_note")
+        typer.secho(f"interrupted ({note})" if note else "interrupted; nothing was written", fg=typer.colors.YELLOW, err=True)
     sys.exit(code if isinstance(code, int) else 0)
 
 

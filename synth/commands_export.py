@@ -38,8 +38,10 @@ def register(app: typer.Typer, load_tensorflow) -> None:
 def _summary(manifest: dict, out: Path) -> str:
     """Two lines: what was written, and its size, arena and verified error (a third for a detector's flags)."""
     check = manifest["verification"]
+    error, units = check["tflite_micro_vs_float"], check["output_units"]
     figure = (f"accuracy drop {check['accuracy_drop_points']:.2f} points" if "accuracy_drop_points" in check else
-              f"max error {check['tflite_micro_vs_float']['max_abs']:.4g} {check['output_units']}")
+              f"output values differ from the float model's by {error['rms']:.3g} {units} rms, "
+              f"{error['max_abs']:.3g} {units} at most (one int8 output step: {check['int8_output_step']:.3g} {units})")
     flags = check.get("flags")
     return (f"{manifest['kind']} exported for {manifest['target']} to {out}\n"
             f"{manifest['model_bytes']} bytes, arena {manifest['arena_bytes']} bytes, ops {', '.join(manifest['ops'])}; "

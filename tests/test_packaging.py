@@ -55,3 +55,13 @@ def test_without_the_export_extra_the_microcontroller_interpreter_is_named_in_on
     assert "\n" not in str(error.value)
     with pytest.raises(ConfigError, match="tflite-micro"):
         arena.probe_arena(b"not a model")
+
+
+def test_without_the_simulation_extra_flowers_engine_is_named_in_one_line(monkeypatch):
+    from synth.share import simulate
+
+    real_find_spec = simulate.importlib.util.find_spec
+    monkeypatch.setattr(simulate.importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real_find_spec(name, *a))
+    with pytest.raises(ConfigError, match=r"pip install 'synth\[simulation\]'") as error:
+        simulate.run_engine(None, None, 2)
+    assert "\n" not in str(error.value)

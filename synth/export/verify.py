@@ -96,6 +96,7 @@ def verify(source, tflite: bytes, info: ModelInfo) -> dict:
         "litert_vs_float": _errors(dequantize(lite, output), reference),
         "tflite_micro_vs_litert_max_lsb": int(np.max(np.abs(micro.astype(np.int16) - lite.astype(np.int16)))),
         "output_units": source.metadata["outputs"][0]["units"],
+        "int8_output_step": float(output.scale),
     }
     report.update(_kind_report(source, reference, dequantize(micro, output), dequantize(lite, output), labels, output))
     if hasattr(source, "flag_report"):  # a detector's flags are checked on every held-out row, from raw rows

@@ -13,6 +13,7 @@ thread count, which changes floating-point summation order (results then agree o
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Optional
 
 from synth.atomic import build_directory
 from synth.config import load_config, require
+from synth.errors import ConfigError
 from synth.share.apps import MIN_NODES, OUT_DIR, SHARE_CONFIG, make_apps
 from synth.share.node_data import simulated_nodes
 from synth.share.server import LOG_FILE, ShareRunError
@@ -58,9 +60,18 @@ def _run_engine(config_file: Path, staging: Path, nodes: int, parallel: int) -> 
     run_engine(server, client, nodes, parallel)
 
 
+def require_simulation_engine() -> None:
+    """ConfigError in one line when Flower's simulation engine (Ray, the ``simulation`` extra) is absent;
+    Flower itself would end in a ten-line 'Exit Code: 701' message."""
+    if importlib.util.find_spec("ray") is None:
+        raise ConfigError("Flower's simulation engine (Ray) is not installed; simulated nodes need it: "
+                          "pip install 'synth[simulation]' (a real cluster does not: see 'synth share node')")
+
+
 def run_engine(server, client, nodes: int, parallel: int = 1) -> None:
     """Play ``nodes`` simulated nodes of the apps on Flower's Ray engine, ``parallel`` at a time
     (each worker gets an equal share of the cores)."""
+    require_simulation_engine()
     from flwr.simulation import run_simulation
 
     os.environ.update(QUIET_ENVIRONMENT)
