@@ -16,6 +16,7 @@ import typer
 
 from synth.errors import SynthError
 from synth.limits import SEED_MAX
+from synth.quiet import library_output_muted, quiet_tensorflow_loggers, set_muting
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter is not for users
 
@@ -33,6 +34,7 @@ ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="JSON configu
 def _main(debug: Annotated[bool, typer.Option(help="Show full tracebacks for errors.")] = False) -> None:
     """synth: synthetic accelerometer data for a specific microcontroller sensor."""
     _state["debug"] = debug
+    set_muting(not debug)
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s")
 
 
@@ -157,22 +159,10 @@ def data_fetch(
 
 
 def _load_tensorflow() -> None:
-    """Import TensorFlow with its native start-up log lines (written straight to fd 2) muted.
-
-    Those lines (oneDNN, XLA, absl) are not for users; ``--debug`` keeps them.
-    """
-    if _state["debug"]:
+    """Import TensorFlow with its native start-up log lines (oneDNN, XLA, absl) muted; ``--debug`` keeps them."""
+    with library_output_muted():
         import tensorflow  # noqa: F401
-
-        return
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    quiet_tensorflow_loggers()
 
 
 def _register(module: str) -> None:

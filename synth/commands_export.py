@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from synth.limits import SEED_MAX
+from synth.quiet import library_output_muted
 
 
 def register(app: typer.Typer, load_tensorflow) -> None:
@@ -29,7 +30,7 @@ def register(app: typer.Typer, load_tensorflow) -> None:
 
         check_request(model, source, target, out, force)  # one-line errors before the slow TensorFlow import
         load_tensorflow()
-        with warnings.catch_warnings():  # converter and Keras deprecation notices are not for users
+        with warnings.catch_warnings(), library_output_muted():  # converter logs and deprecation notices are not for users
             warnings.simplefilter("ignore")
             manifest = export_model(model, source, target, out, config=config, force=force, seed=seed)
         typer.echo(_summary(manifest, out))
