@@ -245,6 +245,7 @@ def train_generator(config: Config, inputs: FinetuneInputs, profile, real: Windo
     import keras
 
     from synth.models.critic_fit import fit_critic
+    from synth.models.progress import StepProgress
     from synth.models.training import make_dataset, make_label_dataset
     from synth.models.zoo import get_class_scales
 
@@ -260,7 +261,8 @@ def train_generator(config: Config, inputs: FinetuneInputs, profile, real: Windo
         stream = make_dataset(real, get_class_scales(model.generator), t.batch_size * t.n_critic, config.seed)
         fit_critic(model, stream.take(settings.critic_warmup_steps))
         stream = stream.skip(settings.critic_warmup_steps)
-    model.fit(stream, epochs=epochs, steps_per_epoch=t.steps_per_epoch, callbacks=[logger], verbose=verbose, shuffle=False)
+    progress = [StepProgress(t.steps, 0, f"fine-tuning to {profile.name}")] if verbose else []
+    model.fit(stream, epochs=epochs, steps_per_epoch=t.steps_per_epoch, callbacks=[logger, *progress], verbose=0, shuffle=False)
     return model.generator
 
 

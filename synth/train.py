@@ -105,6 +105,7 @@ class _Trainer:
         import keras
 
         from synth.models.checkpoint import latest_checkpoint, restore_checkpoint
+        from synth.models.progress import StepProgress
         from synth.models.training import CheckpointEvery, make_dataset
         from synth.models.zoo import get_class_scales
 
@@ -120,9 +121,10 @@ class _Trainer:
         callbacks = [
             keras.callbacks.CSVLogger(str(losses_path(self.run_dir)), append=done > 0),
             CheckpointEvery(checkpoints_dir(self.run_dir), train.checkpoint_every, train.steps_per_epoch),
+            *([StepProgress(train.steps, done, f"training {self.run_dir.name}")] if verbose else []),
         ]
         self.model.fit(dataset, epochs=epochs, initial_epoch=done // train.steps_per_epoch,
-                       steps_per_epoch=train.steps_per_epoch, callbacks=callbacks, verbose=verbose, shuffle=False)
+                       steps_per_epoch=train.steps_per_epoch, callbacks=callbacks, verbose=0, shuffle=False)
 
     def save_outputs(self, data_hash: str, profile_name: str) -> None:
         """Write the generator folder and one real-vs-generated PNG per class."""
