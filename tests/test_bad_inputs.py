@@ -219,9 +219,14 @@ def generate_cases():
         yield pytest.param(lambda folder, assets, d=damage: ["export", "--model", "generator", "--target", "stm32", "--source",
                                                              str(generator_copy(folder / "gen", d)), "--out", "out"],
                            id=f"export: generator with {damage}")
-        yield pytest.param(lambda folder, assets, d=damage: ["stream", "--port", "loop://", "--source", "synthetic", "--samples", "10",
-                                                             "--generator", str(generator_copy(folder / "gen", d))],
+        yield pytest.param(lambda folder, assets, d=damage: stream_ten("--source", "synthetic", "--generator",
+                                                                        str(generator_copy(folder / "gen", d))),
                            id=f"stream: generator with {damage}")
+
+
+def stream_ten(*args: str) -> list[str]:
+    """``synth stream`` of 10 samples to loop://, with ``args``."""
+    return ["stream", "--port", "loop://", "--samples", "10", *args]
 
 
 def dataset_cases():
@@ -229,16 +234,14 @@ def dataset_cases():
         yield pytest.param(lambda folder, assets, d=damage: ["evaluate", "--real", str(REAL_CONFIG), "--synthetic",
                                                              str(dataset_copy(assets, folder / "d", d)), "--out", "out"],
                            id=f"evaluate: dataset {damage}")
-        yield pytest.param(lambda folder, assets, d=damage: ["stream", "--port", "loop://", "--source", "file", "--samples", "10",
-                                                             "--input", str(dataset_copy(assets, folder / "d", d))],
+        yield pytest.param(lambda folder, assets, d=damage: stream_ten("--source", "file", "--input",
+                                                                        str(dataset_copy(assets, folder / "d", d))),
                            id=f"stream: dataset {damage}")
     for kind in ("missing", "empty", "random bytes", "unicode text"):
-        yield pytest.param(lambda folder, assets, k=kind: ["stream", "--port", "loop://", "--source", "file", "--samples", "10",
-                                                           "--input", str(make_file(folder / "capture.csv", k))],
-                           id=f"stream: capture CSV {kind}")
-        yield pytest.param(lambda folder, assets, k=kind: ["stream", "--port", "loop://", "--source", "file", "--samples", "10",
-                                                           "--input", str(make_file(folder / "capture.npz", k))],
-                           id=f"stream: capture .npz {kind}")
+        for suffix in ("csv", "npz"):
+            yield pytest.param(lambda folder, assets, k=kind, x=suffix: stream_ten("--source", "file", "--input",
+                                                                                   str(make_file(folder / f"capture.{x}", k))),
+                               id=f"stream: capture .{suffix} {kind}")
 
 
 def tflite_cases():
