@@ -52,7 +52,7 @@ def generator_tflite(generator_source) -> bytes:
 
 def test_generator_is_full_int8_batch_1_with_microcontroller_ops_only(generator_source, generator_tflite):
     from synth.export.audit import TFLM_BUILTIN_OPS, audit_ops
-    from synth.export.flatbuffer import read_model
+    from synth.export.tflite_file import read_model
 
     info = read_model(generator_tflite)
     assert [t.dtype for t in info.inputs + info.outputs] == ["INT8"] * 3
@@ -69,7 +69,7 @@ def test_same_model_and_samples_give_the_same_bytes(generator_source, generator_
 
 
 def test_tflite_micro_and_litert_agree_with_the_float_generator(generator_source, generator_tflite):
-    from synth.export.flatbuffer import read_model
+    from synth.export.tflite_file import read_model
     from synth.export.verify import verify
 
     info = read_model(generator_tflite)
@@ -88,7 +88,7 @@ def test_audit_names_the_op_and_the_layer_that_made_it():
 
     from synth.errors import ModelError
     from synth.export.audit import audit_ops
-    from synth.export.flatbuffer import read_model
+    from synth.export.tflite_file import read_model
     from synth.export.quantize import quantize_to_int8
 
     keras.utils.set_random_seed(0)

@@ -16,7 +16,7 @@ import re
 from typing import Sequence
 
 from synth.errors import ModelError
-from synth.export.flatbuffer import ModelInfo, OpInfo
+from synth.export.tflite_file import ModelInfo, OpInfo
 
 TFLM_BUILTIN_OPS = frozenset("""
 ABS ADD ADD_N ARG_MAX ARG_MIN ASSIGN_VARIABLE AVERAGE_POOL_2D BATCH_MATMUL BATCH_TO_SPACE_ND BROADCAST_ARGS

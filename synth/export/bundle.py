@@ -27,7 +27,7 @@ def export_model(kind: str, source: str | Path, target: str, out: str | Path, co
     """
     from synth.export.arena import probe_arena
     from synth.export.audit import audit_ops
-    from synth.export.flatbuffer import read_model
+    from synth.export.tflite_file import read_model
     from synth.export.manifest import build_manifest
     from synth.export.quantize import load_export_source, quantize_to_int8
     from synth.export.verify import verify

@@ -12,7 +12,7 @@ import jinja2
 import numpy as np
 
 from synth.errors import ConfigError, ModelError
-from synth.export.c_tflite import Graph, read_graph
+from synth.export.tflite_file import Graph, read_graph
 from synth.export.standalone_ops import Context, lower
 from synth.export.standalone_plan import plan_memory
 from synth.shipped import shipped_folder
