@@ -9,7 +9,12 @@ Generates the dataset of ``--generate-config`` (the shipped generator, 1,000 win
 LSM6DSL +-4 g) into a temporary folder with ``synth.generate.generate_dataset``, evaluates it
 against the real recordings of ``--real`` (its data.test_groups are the held-out ones) and
 prints the headline numbers: TSTR vs TRTR per class and overall, TRTS, the discriminative
-score, ST's classifier on synthetic vs held-out real, and the nearest-neighbour ratios.
+scores of both discriminator families beside their real-vs-real floors, ST's classifier on
+synthetic vs held-out real, and the nearest-neighbour ratios; then a realism table per class,
+synthetic (real reference): discriminative score per family (real-vs-real floor), largest
+orientation gap to the train side (held-out real's), median ratios to held-out real of std |a|
+and motion RMS (train side's), and the share of synthetic windows nearer to a training window
+than the held-out 1st percentile (about 0.01 or less is healthy).
 ``--keep DIR`` also leaves the report folder there. ``--classifier`` adds ST model-zoo
 classifiers (WISDM class order); by default the four WISDM models under
 ../shared/data/st_model_zoo_wisdm are used when that folder exists (never shipped: they are
@@ -31,7 +36,7 @@ from synth.classifiers import zoo_model_paths  # noqa: E402
 from synth.evaluate import classifier_specs, evaluate  # noqa: E402
 from synth.evaluate_metrics import Budget  # noqa: E402
 from synth.generate import generate_dataset  # noqa: E402
-from synth.report import headline_rows, per_class_rows, user_classifier_rows  # noqa: E402
+from synth.report import REALISM_HEADER, headline_rows, per_class_rows, realism_rows, user_classifier_rows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,6 +64,8 @@ def main() -> None:
     print_rows(["metric", "synthetic", "real reference"], headline_rows(report))
     print()
     print_rows(["class", "TSTR", "TRTR", "TRTS", "ST on synth", "ST on real", "NN ratio", "coverage"], per_class_rows(report))
+    print()
+    print_rows(REALISM_HEADER, realism_rows(report))
     if report["classifiers"]:
         print()
         print_rows(["classifier", "windows", *report["inputs"]["classes"], "overall"], user_classifier_rows(report))

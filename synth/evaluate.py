@@ -8,9 +8,12 @@ sample is counted twice. Only the classes the synthetic dataset holds are evalua
 
 Every synthetic number stands beside its real reference (see ``build_report``):
 TSTR beside TRTR, TRTS, ST's BSD-3 classifier on synthetic beside held-out real, the
-discriminative score (0 is ideal), per-class signal metrics of both sides, the spectral
-distance of synthetic to held-out real beside that of train-side real to held-out real, and
-nearest-neighbour distances synthetic-to-real beside real-to-real.
+discriminative score of two discriminator families (0 is ideal) overall and per class beside
+its real-vs-real floor, per-class signal metrics of both sides, the spectral distance of
+synthetic to held-out real beside that of train-side real to held-out real, and
+nearest-neighbour distances synthetic-to-real beside real-to-real. Per class, too (see
+``synth.evaluate_realism``): orientation coverage gaps, quantiles of per-window statistics and
+a memorisation check, synthetic beside real-vs-real.
 
 Users may add their own ST model-zoo classifiers (``ClassifierSpec``: a .h5 / .keras / full-int8
 .tflite file and its output class order); each is scored like ST's BSD-3 one, on held-out real
@@ -36,9 +39,11 @@ from synth.classifiers import KerasWindowClassifier, canonical_class
 from synth.config import Config, load_config, require
 from synth.errors import ConfigError, DataError, ModelError
 from synth.evaluate_metrics import (
-    CLASSIFIER_DESCRIPTION, Budget, discriminative_score, nearest_neighbour_ratios, standardise, train_test_scores,
-    value_range_g, window_features,
+    CLASSIFIER_DESCRIPTION, Budget, nearest_neighbour_ratios, ratio, standardise, train_test_scores, value_range_g,
+    window_features,
 )
+from synth.evaluate_realism import class_realism, discriminative_report
+from synth.quality import classifier_report, compare_class
 from synth.generate import CARD_FILE, load_dataset
 from synth.preprocessing import RATE_HZ
 from synth.st_classifier import WISDM_CLASS_NAMES
@@ -49,13 +54,23 @@ REPORT_MD = "report.md"
 NOTES = [
     "TSTR/TRTR/TRTS: one compact Conv1D per training set, on gravity-rotated, gravity-suppressed "
     "acceleration (m/s^2) with random headings; each trained for the same number of updates of the same batch size.",
-    "Discriminative score: |accuracy - 0.5| of the same Conv1D on raw g telling real from synthetic, "
-    "real windows split by recording; 0 is indistinguishable, 0.5 always told apart.",
+    "Discriminative score: |accuracy - 0.5| of a discriminator telling real from synthetic, real windows split "
+    "by recording; 0 is indistinguishable, 0.5 always told apart. Two families: the same Conv1D on raw g, and "
+    "scikit-learn's HistGradientBoostingClassifier on window features plus std |a|, motion RMS and peak |a| per window. "
+    "Per class: a discriminator trained and tested within the class. Real vs real (the floor): each class's real "
+    "recordings dealt into two halves, one playing synthetic, both sides split by recording.",
     "st_bsd3 is ST's example classifier, trained by ST on all BSD-3 recordings (held-out ones included): "
     "its real accuracy is optimistic when the real data is BSD-3.",
     "NN ratio: median nearest-neighbour distance synthetic-to-real over held-out-real-to-real (window "
     "features, equal-size reference sets); near 1 is healthy, well below 1 suggests copies of training "
     "windows. Coverage ratio: held-out-real-to-synthetic over real-to-real; well above 1 suggests collapsed modes.",
+    "Orientation gap: the largest difference over +-x, +-y, +-z of the share of windows with gravity mainly along "
+    "that direction, synthetic vs train-side real beside held-out vs train-side real.",
+    "Per-window statistics (g): std of |a|, RMS of the gravity-suppressed magnitude (ST's high-pass per window), "
+    "peak |a|; quantiles 5-95 % per side, median ratios synthetic / held-out beside train-side / held-out.",
+    "Memorisation: distance of each window to its nearest train-side window in standardised window-feature space, "
+    "synthetic beside held-out real; the share of synthetic windows nearer than the held-out 1st percentile "
+    "should be about 0.01 or less.",
 ]
 USER_CLASSIFIER_NOTE = (
     "Your classifiers (--classifier) get ST's input: m/s^2 (g x 9.8) after gravity rotation + suppression; "
@@ -276,10 +291,10 @@ def build_report(data: EvaluationData, budget: Budget, classifiers: Sequence[Ker
         "classifier": {"architecture": CLASSIFIER_DESCRIPTION, "steps": budget.steps,
                        "batch_size": budget.batch_size, "seed": budget.seed},
         **scores,
-        "tstr_over_trtr": _ratio(scores["tstr"]["balanced"], scores["trtr"]["balanced"]),
+        "tstr_over_trtr": ratio(scores["tstr"]["balanced"], scores["trtr"]["balanced"]),
         "st_classifier": st_classifier_report(test, fake),
         "classifiers": [score_classifier(c, test, fake) for c in classifiers],
-        "discriminative": discriminative_score(concat([train, test]), fake, budget),
+        "discriminative": discriminative_report(concat([train, test]), fake, budget),
         "per_class": per_class_report(data, np.random.default_rng([budget.seed, 13])),
         "notes": NOTES + ([USER_CLASSIFIER_NOTE] if classifiers else []) + target_notes(data.fine_tuning_target),
     }
@@ -314,41 +329,38 @@ def score_classifier(classifier: KerasWindowClassifier, real_test: Windows, fake
     classifier: has ``name``, ``window`` (samples), canonical ``classes`` and
     ``predict(x_g, class_names)`` (see synth.classifiers); windows (N, T >= window, 3) in g.
     """
-    from synth.quality import classifier_report
-
     sets = {"real": (real_test.x, real_test.y), "synthetic": (fake.x, fake.y)}
     report = classifier_report(classifier, sets, fake.classes)
     return {**report, "window": classifier.window, "classes_it_lacks": classes_it_lacks(classifier, fake)}
 
 
 def per_class_report(data: EvaluationData, rng: np.random.Generator) -> dict:
-    """{class: signal metrics, value ranges, spectral distances and NN ratios}, held-out real vs synthetic."""
-    from synth.quality import compare_class
-
-    train, test, fake = data.real_train, data.real_test, data.synthetic
-    rate = test.rate_hz
-    features = {name: window_features(w.x, rate) for name, w in (("train", train), ("test", test), ("fake", fake))}
+    """{class: class_report(...)}, or why a class was skipped (no windows on one side)."""
+    sets = {"train": data.real_train, "held_out": data.real_test, "synthetic": data.synthetic}
+    features = {side: window_features(w.x, w.rate_hz) for side, w in sets.items()}
     report = {}
-    for index, name in enumerate(fake.classes):
-        sides = {k: w.x[w.y == index] for k, w in (("train", train), ("test", test), ("fake", fake))}
+    for index, name in enumerate(data.synthetic.classes):
+        sides = {side: w.x[w.y == index] for side, w in sets.items()}
         if not all(len(v) for v in sides.values()):
             report[name] = {"skipped": "no windows on one side: " + ", ".join(k for k, v in sides.items() if not len(v))}
             continue
-        block = compare_class(sides["test"], sides["fake"], rate, data.full_scale_g)
-        block["psd_distance_db_real_reference"] = compare_class(sides["test"], sides["train"], rate, data.full_scale_g)["psd_distance_db"]
-        block["real"].update(value_range_g(sides["test"]))
-        block["generated"].update(value_range_g(sides["fake"]))
-        block["nearest_neighbour"] = class_nn_ratios(features, (train.y, test.y, fake.y), index, rng)
-        report[name] = block
+        reference = features["train"][data.real_train.y == index]
+        scaled = {side: standardise(f[sets[side].y == index], reference) for side, f in features.items()}
+        report[name] = class_report(sides, scaled, data, rng)
     return report
 
 
-def class_nn_ratios(features: dict, labels: tuple, index: int, rng: np.random.Generator) -> dict:
-    """nearest_neighbour_ratios of one class, features standardised by the class's train side."""
-    train, test, fake = (features[k][y == index] for k, y in zip(("train", "test", "fake"), labels))
-    return nearest_neighbour_ratios(standardise(train, train), standardise(test, train), standardise(fake, train), rng)
+def class_report(sides: dict, features: dict, data: EvaluationData, rng: np.random.Generator) -> dict:
+    """One class: signal metrics, value ranges, spectral distances, NN ratios and ``class_realism``.
 
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    """a / b, or None when either is missing or b is 0."""
-    return a / b if a is not None and b else None
+    sides: {"train", "held_out", "synthetic": windows (N, T, 3) g}; features: their window
+    features, standardised by the train side.
+    """
+    rate, full_scale = data.real_test.rate_hz, data.full_scale_g
+    block = compare_class(sides["held_out"], sides["synthetic"], rate, full_scale)
+    reference = compare_class(sides["held_out"], sides["train"], rate, full_scale)
+    block["psd_distance_db_real_reference"] = reference["psd_distance_db"]
+    block["real"].update(value_range_g(sides["held_out"]))
+    block["generated"].update(value_range_g(sides["synthetic"]))
+    block["nearest_neighbour"] = nearest_neighbour_ratios(*(features[k] for k in ("train", "held_out", "synthetic")), rng)
+    return {**block, **class_realism(sides, features, rate)}

@@ -9,9 +9,12 @@ Windows are (N, T, 3) in g (gravity included) at ``rate_hz``; labels are (N,) in
   train-side, test on held-out real) and TRTS (train on real, test on synthetic). The classifier
   sees ST's gravity rotation + suppression (m/s^2) with random headings, as ST's HAR models
   do, so it judges the motion and not how the device was held;
-- ``discriminative_score``: |accuracy - 0.5| of the same Conv1D telling real from synthetic on
-  raw g (the orientation and gravity are part of what a synthetic window must get right),
-  trained on one split and tested on the other, the real side split by recording (TimeGAN);
+- ``discriminative_score``: |accuracy - 0.5| of a discriminator telling real from synthetic,
+  trained on one split and tested on the other, the real side split by recording (TimeGAN),
+  and the other side too when it holds recordings (real-vs-real). Two families
+  (``DISCRIMINATORS``): the same Conv1D on raw g (the orientation and gravity are part of what
+  a synthetic window must get right) and scikit-learn's gradient boosting on per-window
+  features (``discriminator_features``);
 - ``window_features`` and ``nearest_neighbour_ratios``: the mode-collapse check;
 - ``pca_2d``: a 2-D embedding of window features for plots.
 """
@@ -23,10 +26,12 @@ from typing import Sequence
 
 import numpy as np
 from scipy import signal
+from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
 
 from synth.classifiers import build_compact_conv1d, random_yaw
 from synth.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression
-from synth.quality import correct, recall_per_class
+from synth.quality import correct, recall_per_class, window_statistics
 from synth.windows import Windows
 
 FEATURE_BANDS = 6  # spectral bands per axis in window_features
@@ -115,8 +120,9 @@ def split_recordings(real: Windows, test_fraction: float, rng: np.random.Generat
 
 def matched_real_synthetic(real: Windows, synthetic: Windows, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(x (M, T, 3) g, is_synthetic (M,) int): per class as many synthetic windows as real ones
-    (the larger side subsampled), so neither the class mix nor the balance tells them apart."""
-    xs, labels = [], []
+    (the larger side subsampled), so neither the class mix nor the balance tells them apart.
+    M is 0 when the real side is empty."""
+    xs, labels = [np.zeros((0, *real.x.shape[1:]), real.x.dtype)], [np.zeros(0, np.int64)]
     for label in np.unique(real.y):
         r, s = real.x[real.y == label], synthetic.x[synthetic.y == label]
         n = min(len(r), len(s))
@@ -125,26 +131,78 @@ def matched_real_synthetic(real: Windows, synthetic: Windows, rng: np.random.Gen
     return np.concatenate(xs), np.concatenate(labels)
 
 
-def discriminative_score(real: Windows, synthetic: Windows, budget: Budget, test_fraction: float = 0.2) -> dict:
+def holds_recordings(windows: Windows) -> bool:
+    """Whether windows come from more than one recording (real ones; synthetic ones are all "synthetic")."""
+    return len(np.unique(windows.groups)) > 1
+
+
+def discriminator_split(real: Windows, other: Windows, test_fraction: float,
+                        rng: np.random.Generator) -> tuple[Windows, Windows, Windows, Windows]:
+    """(real train, real test, other train, other test) of a real-vs-other discriminator.
+
+    The real side is split by recording (``split_recordings``). So is the other side when it
+    holds recordings (real ones playing "synthetic"), lest the discriminator score by knowing
+    recordings that sit on both sides of its split; synthetic windows (one group) are split at
+    random, in the real side's proportion of test windows.
+    """
+    real_train, real_test = real.split_by_group(split_recordings(real, test_fraction, rng))
+    if holds_recordings(other):
+        other_train, other_test = other.split_by_group(split_recordings(other, test_fraction, rng))
+    else:
+        is_test = rng.random(len(other)) < len(real_test) / max(len(real), 1)
+        other_train, other_test = other.subset(~is_test), other.subset(is_test)
+    return real_train, real_test, other_train, other_test
+
+
+def conv1d_discriminator(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, rate_hz: float,
+                         budget: Budget) -> np.ndarray:
+    """Predicted labels (M,) of the compact Conv1D trained for ``budget`` on raw windows (N, T, 3) g."""
+    model = train_window_classifier(train_x.astype(np.float32), train_y, 2, budget, random_heading=False)
+    return predict_classes(model, test_x.astype(np.float32))
+
+
+def gradient_boosting_discriminator(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, rate_hz: float,
+                                    budget: Budget) -> np.ndarray:
+    """Predicted labels (M,) of scikit-learn's HistGradientBoostingClassifier (defaults, random_state =
+    budget.seed) on ``discriminator_features`` of windows (N, T, 3) g.
+
+    It runs on one OpenMP thread: beside TensorFlow's thread pools on a busy machine, more threads
+    spin-wait and made a sub-second fit take tens of seconds.
+    """
+    model = HistGradientBoostingClassifier(random_state=budget.seed)
+    with threadpool_limits(limits=1, user_api="openmp"):
+        model.fit(discriminator_features(train_x, rate_hz), train_y)
+        return model.predict(discriminator_features(test_x, rate_hz))
+
+
+DISCRIMINATORS = {"conv1d_raw_g": conv1d_discriminator, "gradient_boosting_features": gradient_boosting_discriminator}
+
+
+def discriminative_score(real: Windows, synthetic: Windows, budget: Budget, test_fraction: float = 0.2,
+                         discriminator=conv1d_discriminator) -> dict:
     """TimeGAN's discriminative score |accuracy - 0.5| of a post-hoc real-vs-synthetic classifier.
 
-    The real windows are split by recording (``split_recordings``); the synthetic windows at
-    random in the same proportion. Returns {"score", "accuracy", "train_windows",
-    "test_windows", "test_recordings"}; 0 means indistinguishable, 0.5 always told apart.
+    ``discriminator(train_x, train_y, test_x, rate_hz, budget)`` -> predicted labels (one of
+    ``DISCRIMINATORS``); the split is ``discriminator_split``'s. Returns {"score", "accuracy",
+    "train_windows", "test_windows", "test_recordings" (real side), "synthetic_test_recordings"
+    (empty when that side was split at random)}; 0 means indistinguishable, 0.5 always told apart.
     """
     rng = np.random.default_rng([budget.seed, 11])
-    held = split_recordings(real, test_fraction, rng)
-    real_train, real_test = real.split_by_group(held)
-    is_test = rng.random(len(synthetic)) < len(real_test) / max(len(real), 1)
-    train_x, train_y = matched_real_synthetic(real_train, synthetic.subset(~is_test), rng)
-    test_x, test_y = matched_real_synthetic(real_test, synthetic.subset(is_test), rng)
-    if not len(train_x) or not len(test_x):
-        return {"score": None, "accuracy": None, "train_windows": len(train_x), "test_windows": len(test_x),
-                "test_recordings": sorted(held)}
-    model = train_window_classifier(train_x.astype(np.float32), train_y, 2, budget, random_heading=False)
-    accuracy = float(np.mean(predict_classes(model, test_x.astype(np.float32)) == test_y))
-    return {"score": abs(accuracy - 0.5), "accuracy": accuracy, "train_windows": int(len(train_x)),
-            "test_windows": int(len(test_x)), "test_recordings": sorted(held)}
+    real_train, real_test, other_train, other_test = discriminator_split(real, synthetic, test_fraction, rng)
+    train_x, train_y = matched_real_synthetic(real_train, other_train, rng)
+    test_x, test_y = matched_real_synthetic(real_test, other_test, rng)
+    result = {"score": None, "accuracy": None, "train_windows": int(len(train_x)), "test_windows": int(len(test_x)),
+              "test_recordings": recordings(real_test),
+              "synthetic_test_recordings": recordings(other_test) if holds_recordings(synthetic) else []}
+    if len(train_x) and len(test_x):
+        accuracy = float(np.mean(discriminator(train_x, train_y, test_x, real.rate_hz, budget) == test_y))
+        result.update(score=abs(accuracy - 0.5), accuracy=accuracy)
+    return result
+
+
+def recordings(windows: Windows) -> list[str]:
+    """The sorted names of the recordings (groups) windows come from."""
+    return sorted(set(windows.groups.tolist()))
 
 
 def window_features(x_g: np.ndarray, rate_hz: float) -> np.ndarray:
@@ -159,6 +217,12 @@ def window_features(x_g: np.ndarray, rate_hz: float) -> np.ndarray:
     bands = [band.sum(axis=1) for band in np.array_split(psd[:, 1:], FEATURE_BANDS, axis=1)]
     band_power = np.log10(np.stack(bands, axis=1) + _LOG_FLOOR).reshape(len(x_g), -1)
     return np.concatenate([x_g.mean(axis=1), x_g.std(axis=1), band_power], axis=1)
+
+
+def discriminator_features(x_g: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Features (N, 6 + 3 x FEATURE_BANDS + 3) of the gradient-boosting discriminator: ``window_features``
+    then ``synth.quality.window_statistics`` (std and peak of |a|, RMS of the motion, g) of windows (N, T, 3) g."""
+    return np.concatenate([window_features(x_g, rate_hz), window_statistics(x_g, rate_hz)], axis=1)
 
 
 def standardise(features: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -202,6 +266,11 @@ def nearest_neighbour_ratios(reference: np.ndarray, real_query: np.ndarray, synt
     return {"windows_compared": int(n), "real_to_real": real_to_real, "synthetic_to_real": synthetic_to_real,
             "real_to_synthetic": real_to_synthetic, "ratio": over_real(synthetic_to_real),
             "coverage_ratio": over_real(real_to_synthetic)}
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    """a / b, or None when either is missing or b is 0."""
+    return a / b if a is not None and b else None
 
 
 def value_range_g(x_g: np.ndarray) -> dict:

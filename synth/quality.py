@@ -15,7 +15,8 @@ generated alike, with the same T and rate. Per class:
   real and generated mean Welch spectra, DC excluded.
 
 ``orientation_coverage`` gives the share of windows whose gravity lies mainly along each of +-x,
-+-y and +-z; ``classifier_report`` a classifier's per-class recall on each set of windows.
++-y and +-z; ``window_statistics`` three numbers per window (std and peak of |a|, RMS of the
+gravity-suppressed motion); ``classifier_report`` a classifier's per-class recall on each set of windows.
 """
 
 from __future__ import annotations
@@ -92,6 +93,22 @@ def orientation_coverage(x_g: np.ndarray) -> dict:
     negative = mean[np.arange(len(mean)), axis] < 0
     counts = np.bincount(2 * axis + negative, minlength=6)
     return {name: float(c / max(len(mean), 1)) for name, c in zip(AXIS_DIRECTIONS, counts)}
+
+
+WINDOW_STATISTICS = ("std_magnitude_g", "motion_rms_g", "peak_magnitude_g")
+
+
+def window_statistics(x_g: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Per-window statistics (N, 3) in g of windows x_g (N, T, 3) g, columns as WINDOW_STATISTICS:
+
+    the standard deviation over time of |a| (impacts, swings), the RMS over time of the
+    gravity-suppressed magnitude (``gravity_suppressed_magnitude``: ST's high-pass applied to
+    each window on its own, so a per-window figure) and the peak of |a|.
+    """
+    x_g = np.asarray(x_g, dtype=np.float64)
+    magnitude = np.linalg.norm(x_g, axis=-1)  # (N, T)
+    motion = gravity_suppressed_magnitude(x_g, rate_hz)  # linear in its input, so in g
+    return np.stack([magnitude.std(axis=1), np.sqrt(np.mean(motion**2, axis=1)), magnitude.max(axis=1)], axis=1)
 
 
 def compare_class(real_g: np.ndarray, generated_g: np.ndarray, rate_hz: float, full_scale_g: float) -> dict:

@@ -4,6 +4,8 @@ classifiers (tiny Keras models built here), bad input."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +13,10 @@ import pytest
 
 from synth.errors import ConfigError, ModelError
 from synth.evaluate_metrics import (
-    Budget, accuracy_scores, discriminative_score, nearest_neighbour_ratios, pca_2d, window_features,
+    DISCRIMINATORS, Budget, accuracy_scores, discriminative_score, discriminator_split, nearest_neighbour_ratios, pca_2d,
+    window_features,
 )
+from synth.evaluate_realism import memorisation_check, real_halves
 from synth.windows import Windows
 
 TINY = Budget(steps=20, batch_size=16, seed=1)
@@ -29,14 +33,42 @@ def toy_windows(n_groups: int, per_group: int, offset: float, seed: int) -> Wind
     return Windows((x + offset).astype(np.float32), np.zeros(n, np.int64), ("walking",), 26.0, "g", groups)
 
 
-def test_discriminative_score_is_near_0_for_one_distribution_and_near_half_for_two():
+@pytest.mark.parametrize("family", sorted(DISCRIMINATORS))
+def test_discriminative_score_is_near_0_for_one_distribution_and_near_half_for_two(family):
     real = toy_windows(20, 20, 0.0, seed=1)
-    budget = Budget(steps=150, batch_size=32, seed=0)
-    same = discriminative_score(real, toy_windows(1, 400, 0.0, seed=2), budget)
-    different = discriminative_score(real, toy_windows(1, 400, 1.5, seed=3), budget)
+    score = partial(discriminative_score, budget=Budget(steps=150, batch_size=32, seed=0), discriminator=DISCRIMINATORS[family])
+    same, different = score(real, toy_windows(1, 400, 0.0, seed=2)), score(real, toy_windows(1, 400, 1.5, seed=3))
     assert same["score"] < 0.15
     assert different["score"] > 0.4
     assert same["test_recordings"] and set(same["test_recordings"]) <= set(real.groups.tolist())
+    assert same["synthetic_test_recordings"] == []  # one group: split at random
+    floor = score(*real_halves(real, seed=0))  # real vs real, both sides split by recording
+    assert floor["score"] < 0.15 and floor["synthetic_test_recordings"]
+
+
+def test_real_vs_real_never_puts_a_recording_on_both_sides_of_a_split():
+    real = toy_windows(10, 5, 0.0, seed=1)
+    halves = real_halves(real, seed=3)
+    assert len(halves[0]) == len(halves[1]) == 25 and not set(halves[0].groups) & set(halves[1].groups)
+    assert [h.groups.tolist() for h in halves] == [h.groups.tolist() for h in real_halves(real, seed=3)]  # seeded
+    copies = replace(real, x=real.x.copy())  # a "synthetic" side made of copies of the real recordings
+    real_train, real_test, copy_train, copy_test = discriminator_split(real, copies, 0.2, np.random.default_rng(0))
+    for train, test in ((real_train, real_test), (copy_train, copy_test)):
+        assert len(test) and len(train) and not set(train.groups) & set(test.groups)
+    synthetic = toy_windows(1, 50, 0.0, seed=2)  # one group: split at random, in the real side's proportion
+    *_, synthetic_train, synthetic_test = discriminator_split(real, synthetic, 0.2, np.random.default_rng(0))
+    assert len(synthetic_train) + len(synthetic_test) == 50 and 0 < len(synthetic_test) < 25
+
+
+def test_memorisation_check_flags_copies_of_training_windows():
+    rng = np.random.default_rng(0)
+    train, held_out, fresh = (rng.standard_normal((n, 5)) for n in (500, 300, 300))
+    healthy = memorisation_check({"train": train, "held_out": held_out, "synthetic": fresh})
+    copied = memorisation_check({"train": train, "held_out": held_out, "synthetic": train[:300] + 1e-3})
+    assert healthy["share_closer_than_real_p1"] < 0.05 and copied["share_closer_than_real_p1"] > 0.9
+    for side in ("synthetic_to_train", "held_out_to_train"):
+        block = healthy[side]
+        assert block["windows"] == 300 and 0 < block["min"] <= block["p01"] <= block["p05"]
 
 
 def test_nn_ratio_is_about_1_for_one_distribution_and_flags_collapse():
@@ -145,14 +177,33 @@ def test_report_holds_every_metric_beside_its_reference(evaluated):
     assert saved["inputs"]["held_out_recordings"] == sorted(HELD_OUT)
     for key in ("tstr", "trtr", "trts"):
         assert 0.0 <= saved[key]["overall"] <= 1.0 and set(saved[key]["per_class"]) == {"stationary", "walking", "running"}
-    assert 0.0 <= saved["discriminative"]["score"] <= 0.5
+    classes = {"stationary", "walking", "running"}
+    assert set(saved["discriminative"]) == set(DISCRIMINATORS)
+    for family in saved["discriminative"].values():
+        scores = [family["overall"]["score"], family["real_vs_real"]["overall"],
+                  *family["per_class"].values(), *family["real_vs_real"]["per_class"].values()]
+        assert set(family["per_class"]) == set(family["real_vs_real"]["per_class"]) == classes
+        assert all(0.0 <= score <= 0.5 for score in scores), family
+        assert 0.0 <= family["overall"]["accuracy"] <= 1.0 and family["overall"]["test_windows"] > 0
     assert "skipped" in saved["st_classifier"]  # 24-sample windows are shorter than the BSD-3 model's 26
     walking = saved["per_class"]["walking"]
     assert {"real", "generated", "psd_distance_db", "psd_distance_db_real_reference", "nearest_neighbour"} <= set(walking)
     assert {"min_g", "max_g", "mean_g", "std_g"} <= set(walking["generated"])
     assert walking["nearest_neighbour"]["ratio"] > 0
+    orientation = walking["orientation"]
+    assert all(sum(shares.values()) == pytest.approx(1.0) for shares in orientation["coverage"].values())
+    assert all(0.0 <= gap <= 1.0 for gap in orientation["largest_gap"].values())
+    assert set(walking["window_statistics"]) == {"std_magnitude_g", "motion_rms_g", "peak_magnitude_g"}
+    for statistic in walking["window_statistics"].values():
+        assert all(list(q.values()) == sorted(q.values()) for q in statistic["quantiles"].values())
+        assert all(r > 0 for r in statistic["median_ratio"].values())
+    memorisation = walking["memorisation"]
+    assert memorisation["synthetic_to_train"]["windows"] == 30 and 0.0 <= memorisation["share_closer_than_real_p1"] <= 1.0
     markdown = (folder / "report.md").read_text()
     assert "| TSTR vs TRTR accuracy (held-out real) |" in markdown and report["tstr_over_trtr"] is not None
+    for heading in ("Discriminative score", "Orientation", "Per-window statistics", "PSD distance", "Memorisation"):
+        assert f"### {heading}" in markdown
+    assert "| walking | std of magnitude (g) |" in markdown
 
 
 def test_user_classifiers_are_scored_per_class_on_real_and_synthetic_in_their_class_order(evaluated):

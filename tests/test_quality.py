@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from synth.classifiers import canonical_class, crop_windows, majority_vote, spell_as
-from synth.quality import classifier_report, clip_fraction, compare_per_class, window_metrics
+from synth.quality import classifier_report, clip_fraction, compare_per_class, window_metrics, window_statistics
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RATE = 26.0
@@ -38,6 +38,17 @@ def test_clip_fraction_counts_values_at_full_scale():
     x[0, 0] = [3.9976, -3.9976, 0.0]  # the int16 saturation codes of +-4 g
     x[0, 1, 0] = 3.9  # close, but not clipped
     assert clip_fraction(x, 4.0) == pytest.approx(2 / 12)
+
+
+def test_window_statistics_of_a_toy_signal_and_a_still_board():
+    x = sine_windows(20, 2.7, 0.5)  # |a| = sqrt(1 + 0.25 sin^2): std about 0.044 g, peak sqrt(1.25) g
+    x[0, :, 0] = 0.0  # a still board: no spread, no motion, peak 1 g
+    stats = window_statistics(x, RATE)
+    assert stats.shape == (20, 3)
+    np.testing.assert_allclose(stats[0], [0.0, 0.0, 1.0], atol=1e-9)
+    std, rms, peak = stats[1:].T
+    assert np.all((0.02 < std) & (std < 0.07)) and np.all((1.09 < peak) & (peak <= np.sqrt(1.25) + 1e-9))
+    assert np.all((0.2 < rms) & (rms < 0.6))  # 0.5 g sine: RMS 0.35 g, plus the high-pass's start-up from the first sample
 
 
 def test_identical_sets_compare_equal_and_different_ones_do_not():
