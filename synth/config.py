@@ -58,6 +58,8 @@ class TrainConfig(_Strict):
     learning_rate: float = Field(1e-4, gt=0.0)
     beta_1: float = Field(0.0, ge=0.0, lt=1.0)
     beta_2: float = Field(0.9, ge=0.0, lt=1.0)
+    # weight of the per-window statistics distance in the generator's loss (synth.models.window_statistics)
+    statistics_weight: float = Field(0.0, ge=0.0)
     checkpoint_every: int = Field(500, ge=1)
     steps_per_epoch: int = Field(100, ge=1)
     run_dir: str = "runs/train"

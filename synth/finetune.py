@@ -225,7 +225,7 @@ def build_model(config: Config, inputs: FinetuneInputs, profile, generator, clas
     enable_determinism(config.seed)
     t = config.train
     critic = build_critic(inputs.info.window, len(inputs.classes), config.model.critic_filters)
-    common = dict(n_critic=t.n_critic, gp_weight=t.gp_weight, seed=config.seed)
+    common = dict(n_critic=t.n_critic, gp_weight=t.gp_weight, seed=config.seed, statistics_weight=t.statistics_weight)
     args = (generator, critic, inputs.info.noise_dim, profile, inputs.feedback, inputs.targets,
             get_class_scales(generator), classifier_weight)
     if anchor is None:

@@ -26,7 +26,7 @@ def tiny_training_config(run_dir: Path, steps: int = TINY_STEPS, **train) -> dic
         "data": {"source": "st_har", "path": "builtin", "window": 24, "stride": 24},
         "model": {"noise_dim": 8, "generator_units": 8, "critic_filters": 8},
         "train": {"steps": steps, "batch_size": 16, "n_critic": 2, "checkpoint_every": 10,
-                  "steps_per_epoch": 10, "run_dir": str(run_dir), **train},
+                  "steps_per_epoch": 10, "statistics_weight": 1.0, "run_dir": str(run_dir), **train},
     }
 
 

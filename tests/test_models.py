@@ -7,13 +7,13 @@ import tensorflow as tf
 
 from synth.errors import ConfigError
 from synth.models.wgan_gp import ConditionalWGANGP
-from synth.models.zoo import build_critic, build_generator, representation_model
+from synth.models.zoo import build_critic, build_generator, orientation_centres, representation_model, to_representation
 
 N_CLASSES = 3
 NOISE_DIM = 8
 # layers the microcontroller interpreter can run once quantised (UpSampling would become TILE)
 MCU_SAFE = {"InputLayer", "Dense", "Conv1D", "Conv1DTranspose", "LeakyReLU", "Activation", "Reshape",
-            "Concatenate", "Add", "Multiply", "Rescaling"}
+            "Concatenate", "Add", "Multiply", "Rescaling", "Softmax"}
 
 
 def tiny_generator(window: int = 24):
@@ -47,6 +47,53 @@ def test_generator_uses_only_mcu_safe_layers():
     kinds = {type(layer).__name__ for layer in tiny_generator().layers}
     assert kinds <= MCU_SAFE, kinds - MCU_SAFE
     assert not any("UpSampling" in kind for kind in kinds)
+
+
+def test_orientation_centres_are_1g_long_and_cover_every_axis_direction():
+    centres = orientation_centres(4.0) * 4.0
+    np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 1.0, atol=1e-6)
+    for axis in np.concatenate([np.eye(3), -np.eye(3)]):
+        assert np.any(np.all(np.isclose(centres, axis), axis=1))
+    assert len(np.unique(np.round(centres, 6), axis=0)) == len(centres)
+
+
+def test_a_sharp_orientation_choice_gives_a_1g_offset():
+    """With the choice logits forced onto one centre and no tilt, the window's mean is that centre in g."""
+    generator = tiny_generator()
+    logits = generator.get_layer("orientation_logits")
+    kernel, bias = logits.get_weights()
+    bias[:] = -100.0
+    bias[5] = 100.0  # the sixth centre: -z
+    logits.set_weights([np.zeros_like(kernel), bias])
+    tilt = generator.get_layer("offset_dense")
+    tilt.set_weights([np.zeros_like(w) for w in tilt.get_weights()])
+    for name in ("motion", "vertical"):
+        layer = generator.get_layer(name)
+        layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    windows = generator([tf.random.normal((4, NOISE_DIM)), one_hot([0, 1, 2, 0])]).numpy()
+    np.testing.assert_allclose(windows, np.broadcast_to([0.0, 0.0, -1.0], windows.shape), atol=1e-5)
+
+
+def test_vertical_motion_acts_along_gravity():
+    """Without free motion, every sample's motion is parallel to the window's offset (an impact along gravity)."""
+    generator = tiny_generator()
+    free = generator.get_layer("motion")
+    free.set_weights([np.zeros_like(w) for w in free.get_weights()])
+    inputs = [tf.constant(np.random.default_rng(1).normal(size=(6, NOISE_DIM)), tf.float32), one_hot([0, 1, 2, 0, 1, 2])]
+    windows = generator(inputs).numpy()  # the class scales are still 1 on every axis
+    gravity = keras.Model(generator.inputs, generator.get_layer("offset_g").output)(inputs).numpy()
+    motion = windows - gravity
+    assert np.abs(motion).max() > 1e-4
+    np.testing.assert_allclose(np.cross(motion, np.broadcast_to(gravity, motion.shape)), 0.0, atol=1e-5)
+
+
+def test_the_critic_judges_generated_windows_as_it_judges_real_ones():
+    generator = tiny_generator()
+    inputs = [tf.random.normal((5, NOISE_DIM)), one_hot([0, 1, 2, 0, 1])]
+    windows = generator(inputs).numpy()
+    scales = generator.get_layer("class_scale").get_weights()[0]
+    expected = to_representation(windows, np.array([0, 1, 2, 0, 1]), scales)
+    np.testing.assert_allclose(representation_model(generator)(inputs).numpy(), expected, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("window", [2, 7])
@@ -107,7 +154,7 @@ def test_one_train_step_updates_both_networks():
     rng = np.random.default_rng(0)
     reals = rng.normal(0, 1, (2 * 8, 2 + 24, 3)).astype(np.float32)  # n_critic batches of representations
     metrics = model.train_step((tf.constant(reals), one_hot(rng.integers(0, N_CLASSES, 16))))
-    assert set(metrics) == {"critic_loss", "generator_loss", "gradient_penalty", "wasserstein"}
+    assert set(metrics) == {"critic_loss", "generator_loss", "gradient_penalty", "wasserstein", "statistics"}
     n_generator = len(model.generator.weights)
     after = [w.numpy() for w in (*model.generator.weights, *model.critic.weights)]
     changed = [not np.array_equal(b, a) for b, a in zip(before, after)]

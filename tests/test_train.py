@@ -40,7 +40,7 @@ def test_losses_have_one_row_per_epoch(trained_run):
     with open(trained_run.run_dir / "losses.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [int(row["epoch"]) for row in rows] == [0, 1]
-    for name in ("critic_loss", "generator_loss", "gradient_penalty", "wasserstein"):
+    for name in ("critic_loss", "generator_loss", "gradient_penalty", "wasserstein", "statistics"):
         assert all(np.isfinite(float(row[name])) for row in rows)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from synth.atomic import save_keras, write_json
-from synth.errors import ModelError
+from synth.errors import ModelError, first_line
 from synth.npz import load_npz, save_npz
 from synth.runs import hash_file
 
@@ -90,7 +90,8 @@ def load_generator(path: str | Path):
     try:
         generator.set_weights(arrays)
     except ValueError as exc:
-        raise ModelError(f"{weights} does not fit the architecture in {folder / METADATA}: {exc}") from None
+        raise ModelError(f"{weights} does not fit the architecture in {folder / METADATA} (a generator from another "
+                         f"version of synth must be trained again): {first_line(exc)}") from None
     return generator, info
 
 

@@ -29,7 +29,7 @@ SCALE_LAYER = "class_scale"
 # The offset head: where gravity lies in the window, i.e. how the sensor is worn. That is a fact
 # of the target's mounting, not of the activity, and the source's (a phone upright at the waist)
 # is a prior the target's recordings would have to unlearn.
-ORIENTATION_LAYERS = ("offset_dense",)
+ORIENTATION_LAYERS = ("orientation_logits", "orientation_centres", "offset_dense")
 
 
 def choose_donors(source_classes: Sequence[str], source_scales: np.ndarray, target: Windows) -> list[int]:

@@ -8,7 +8,7 @@ representation [offset; gravity; motion] by the same function (``representation_
 twin of zoo.to_representation), so the critic compares like with like.
 
 Generator loss: -mean critic(generated) + classifier_weight x cross-entropy(classifier(generated),
-requested class).
+requested class) + statistics_weight x the per-window statistics distance to the target windows.
 """
 
 from __future__ import annotations
@@ -19,15 +19,14 @@ import tensorflow as tf
 from synth.models.feedback import ClassifierFeedback
 from synth.models.sensor_tf import sensor_output_tf
 from synth.models.wgan_gp import ConditionalWGANGP
-from synth.models.zoo import MIN_SCALE_G, OFFSET_UNIT_G, GravityRow
+from synth.models.zoo import MIN_SCALE_G, window_representation
 from synth.profiles import SensorProfile
 
 
 def representation_tf(x_g: tf.Tensor, label: tf.Tensor, scales_g: np.ndarray) -> tf.Tensor:
     """Windows (B, T, 3) g, one-hot labels (B, K) -> [offset / OFFSET_UNIT_G; gravity row; motion / scale] (B, 2 + T, 3)."""
-    offset = tf.reduce_mean(x_g, axis=1, keepdims=True)
     scale = tf.matmul(label, tf.constant(np.maximum(scales_g, MIN_SCALE_G), tf.float32))[:, None, :]
-    return tf.concat([offset / OFFSET_UNIT_G, GravityRow()(offset), (x_g - offset) / scale], axis=1)
+    return window_representation(x_g, scale)
 
 
 class FeedbackWGANGP(ConditionalWGANGP):
@@ -55,13 +54,14 @@ class FeedbackWGANGP(ConditionalWGANGP):
     def generated(self, label, training: bool = True):
         return representation_tf(self.sensor_windows(label, training), label, self.scales_g)
 
-    def generator_objective(self, label):
+    def generator_objective(self, label, real):
         windows = self.sensor_windows(label)
-        adversarial = -tf.reduce_mean(self.critic([representation_tf(windows, label, self.scales_g), label], training=True))
+        fake = representation_tf(windows, label, self.scales_g)
+        adversarial = -tf.reduce_mean(self.critic([fake, label], training=True))
         requested = tf.gather(self.targets, tf.argmax(label, axis=-1, output_type=tf.int32))
         cross_entropy = self.feedback.cross_entropy(windows, requested)
         loss = adversarial + self.classifier_weight * cross_entropy
-        return loss, {"generator_loss": adversarial, "classifier_ce": cross_entropy}
+        return self.with_statistics(loss, {"generator_loss": adversarial, "classifier_ce": cross_entropy}, fake, real, label)
 
     def critic_distances(self, real, label):
         """Per-window critic gap: score(real) - score(generated) (B,), both of classes ``label``."""
@@ -99,7 +99,7 @@ class AnchoredFeedback(FeedbackWGANGP):
             self.trackers[name].update_state(value)
         return {name: self.trackers[name].result() for name in values}
 
-    def generator_objective(self, label):
+    def generator_objective(self, label, real=None):
         noise = self._noise(tf.shape(label)[0])
         windows = sensor_output_tf(self.generator([noise, label], training=True), self.profile)
         reference = sensor_output_tf(self.anchor([noise, label], training=False), self.profile)

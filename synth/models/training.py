@@ -37,6 +37,7 @@ def build_wgan(config: Config, windows: Windows, full_scale_g: float) -> Conditi
         generator,
         build_critic(window, n_classes, m.critic_filters),
         noise_dim=m.noise_dim, n_critic=t.n_critic, gp_weight=t.gp_weight, seed=config.seed,
+        statistics_weight=t.statistics_weight,
     )
     model.compile(adam(t), adam(t), jit_compile=True, steps_per_execution=min(t.steps_per_epoch, 50))
     build_optimizers(model)

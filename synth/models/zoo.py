@@ -40,6 +40,9 @@ OFFSET_UNIT_G = 0.25
 # gravity. Only the x channel carries it; y and z of that row are zero on both sides.
 GRAVITY_UNIT_G = 0.05
 SUMMARY_ROWS = 2  # offset and gravity rows before the motion rows
+ORIENTATIONS = 18  # centres of the offset head: the six axis directions and the twelve between two of them
+ORIENTATION_SHARPNESS = 4.0  # scales the centre logits, so that the softmax picks one centre rather than averaging
+MAX_TILT_G = 0.4  # the offset head's continuous tilt away from its centre, in g
 TEXTURE_FILTERS = 16
 _NORM_EPSILON = 1e-12  # keeps the gradient of the offset's length finite at zero
 
@@ -59,26 +62,59 @@ def build_generator(
     # both branches read a non-linear hidden layer: a tanh of a linear map of Gaussian noise could
     # only make one blob of orientations, while real wearers hold the board in several distinct ways
     h = layers.LeakyReLU(0.2)(layers.Dense(units // 2, name="hidden0")(latent))
-    offset = layers.Reshape((1, 3), name="offset")(layers.Dense(3, activation="tanh", name="offset_dense")(h))
-    motion = _motion_branch(h, window, units)
+    offset = layers.Reshape((1, 3), name="offset")(_offset_branch(h, full_scale_g))
+    offset_g = layers.Rescaling(full_scale_g, name="offset_g")(offset)
+    motion, vertical = _motion_branch(h, window, units)
+    # motion along gravity (a footstep's impact) as its own channel: vertical(t) x the offset, 1 g long
+    motion = layers.Add(name="body_motion")([motion, layers.Multiply(name="motion_along_gravity")([vertical, offset_g])])
     scale = layers.Dense(3, use_bias=False, trainable=False, kernel_initializer="ones", name="class_scale")(label)
     scale = layers.Reshape((1, 3), name="scale")(scale)
     scaled_motion = layers.Multiply(name="scaled_motion")([scale, motion])
-    out = layers.Add(name="window_g")([layers.Rescaling(full_scale_g, name="offset_g")(offset), scaled_motion])
-    return keras.Model([noise, label], out, name="generator")
+    out = layers.Add(name="window_g")([offset_g, scaled_motion])
+    generator = keras.Model([noise, label], out, name="generator")
+    generator.get_layer("orientation_centres").set_weights([orientation_centres(full_scale_g)])
+    return generator
+
+
+def orientation_centres(full_scale_g: float) -> np.ndarray:
+    """The offset head's starting centres (ORIENTATIONS, 3) in full-scale units: 1 g along each of
+    the six axis directions and the twelve directions halfway between two of them."""
+    faces = np.concatenate([np.eye(3), -np.eye(3)])
+    edges = np.array([a + b for i, a in enumerate(faces) for b in faces[i + 1:] if a @ b == 0]) / np.sqrt(2.0)
+    return (np.concatenate([faces, edges]) / full_scale_g).astype(np.float32)
+
+
+def _offset_branch(h, full_scale_g: float):
+    """Shared hidden -> offset (B, 3) in full-scale units: a soft choice among ORIENTATIONS learnt
+    centres plus a small learnt tilt.
+
+    Real boards are held in a few distinct ways (face up, on a side, upside down in a pocket).
+    A smooth map from Gaussian noise to the offset can only cover such clusters by passing
+    between them, where the gravity vector is too short, and in practice it drops the rare ones;
+    choosing among centres (a softmax over ORIENTATIONS, sharpened by ORIENTATION_SHARPNESS) makes
+    every cluster reachable and keeps gravity 1 g long. The tilt (at most MAX_TILT_G) covers the
+    spread within a cluster.
+    """
+    logits = layers.Rescaling(ORIENTATION_SHARPNESS)(layers.Dense(ORIENTATIONS, name="orientation_logits")(h))
+    choice = layers.Softmax(name="orientation_choice")(logits)
+    centre = layers.Dense(3, use_bias=False, name="orientation_centres")(choice)
+    tilt = layers.Dense(3, activation="tanh", name="offset_dense")(h)
+    return layers.Add(name="offset_units")([centre, layers.Rescaling(MAX_TILT_G / full_scale_g)(tilt)])
 
 
 def _motion_branch(h, window: int, units: int):
-    """Shared hidden (units / 2) -> Dense(units) -> Dense(window * 3) -> two short Conv1D: (B, window, 3).
+    """Shared hidden (units / 2) -> Dense(units) -> Dense(window * 3) -> two short Conv1D:
+    (free motion (B, window, 3), motion along gravity (B, window, 1)), both in class-scale units.
 
     The dense layers lay out the whole window; the convolutions (kernel 5, about 0.2 s at
     26 Hz) shape its sample-to-sample texture, which dense outputs alone leave too jagged.
-    Output in class-scale units.
+    Impacts act along gravity whichever way the board is held, and change |a| most; the free
+    motion alone had to learn that direction anew for every orientation and made impacts too soft.
     """
     x = layers.LeakyReLU(0.2)(layers.Dense(units, name="motion_hidden1")(h))
     x = layers.Reshape((window, 3))(layers.Dense(window * 3, name="motion_layout")(x))
     x = layers.LeakyReLU(0.2)(layers.Conv1D(TEXTURE_FILTERS, 5, padding="same", name="motion_texture")(x))
-    return layers.Conv1D(3, 5, padding="same", name="motion")(x)
+    return layers.Conv1D(3, 5, padding="same", name="motion")(x), layers.Conv1D(1, 5, padding="same", name="vertical")(x)
 
 
 @keras.saving.register_keras_serializable(package="synth")
@@ -93,12 +129,27 @@ class GravityRow(layers.Layer):
         return ops.concatenate([deviation, ops.zeros_like(deviation), ops.zeros_like(deviation)], axis=-1)
 
 
+def window_representation(x_g, scale_g):
+    """Windows (B, T, 3) g and their class's motion scales (B, 1, 3) g -> [offset / OFFSET_UNIT_G;
+    gravity row; (x - offset) / scale] (B, 2 + T, 3), the offset being the window's mean: the
+    Keras-ops twin of ``to_representation``, so generated and real windows are judged alike."""
+    from keras import ops
+
+    offset = ops.mean(x_g, axis=1, keepdims=True)
+    return ops.concatenate([offset / OFFSET_UNIT_G, GravityRow()(offset), (x_g - offset) / scale_g], axis=1)
+
+
+@keras.saving.register_keras_serializable(package="synth")
+class WindowRepresentation(layers.Layer):
+    """[windows (B, T, 3) g, motion scales (B, 1, 3) g] -> ``window_representation`` (B, 2 + T, 3)."""
+
+    def call(self, inputs):
+        return window_representation(*inputs)
+
+
 def representation_model(generator: keras.Model) -> keras.Model:
     """G's representation [offset; gravity; motion] (B, 2 + T, 3), sharing the generator's weights."""
-    offset_g = generator.get_layer("offset_g").output
-    offset = layers.Rescaling(1.0 / OFFSET_UNIT_G)(offset_g)
-    motion = generator.get_layer("motion").output
-    rows = layers.Concatenate(axis=1, name="representation")([offset, GravityRow()(offset_g), motion])
+    rows = WindowRepresentation(name="representation")([generator.output, generator.get_layer("scale").output])
     return keras.Model(generator.inputs, rows, name="generator_representation")
 
 
