@@ -86,6 +86,7 @@ def evaluate(
     force: Annotated[bool, typer.Option(help="Replace a non-empty report directory.")] = False,
     seed: Annotated[int, typer.Option(min=0, max=SEED_MAX, help="Seed of the classifiers and splits.")] = 0,
     steps: Annotated[int, typer.Option(min=1, help="Training updates of every classifier.")] = 1500,
+    folds: Annotated[int, typer.Option(min=2, max=20, help="Cross-validation folds (of whole recordings) of the discriminative scores.")] = 5,
     classifier: Annotated[Optional[list[Path]], typer.Option("--classifier", help="Your ST model-zoo classifier (.h5, .keras or full-int8 .tflite; 26 Hz, input (B, wl, 3, 1) in m/s^2) to score too; repeatable.")] = None,
     classifier_classes: Annotated[Optional[list[str]], typer.Option("--classifier-classes", help="Comma-separated output class order: one per --classifier or one for all (default Jogging,Stationary,Stairs,Walking).")] = None,
 ) -> None:
@@ -95,7 +96,7 @@ def evaluate(
     from synth.evaluate_metrics import Budget
 
     specs = classifier_specs(classifier or [], classifier_classes or [])
-    budget = Budget(steps=steps, seed=seed)
+    budget = Budget(steps=steps, seed=seed, folds=folds)
     report = run_evaluation(real, synthetic, out, force=force, budget=budget, before_models=_load_tensorflow, classifiers=specs)
     for block in report["classifiers"]:
         typer.echo(f"{block['classifier']}: {block['synthetic']['overall']:.3f} on synthetic ({block['real']['overall']:.3f} on held-out real)")

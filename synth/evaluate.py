@@ -54,11 +54,12 @@ REPORT_MD = "report.md"
 NOTES = [
     "TSTR/TRTR/TRTS: one compact Conv1D per training set, on gravity-rotated, gravity-suppressed "
     "acceleration (m/s^2) with random headings; each trained for the same number of updates of the same batch size.",
-    "Discriminative score: |accuracy - 0.5| of a discriminator telling real from synthetic, real windows split "
-    "by recording; 0 is indistinguishable, 0.5 always told apart. Two families: the same Conv1D on raw g, and "
+    "Discriminative score: |accuracy - 0.5| of a discriminator telling real from synthetic, cross-validated "
+    "over 5 folds of whole real recordings (every recording judged once, by a discriminator that never saw it); "
+    "0 is indistinguishable, 0.5 always told apart. Two families: the same Conv1D on raw g, and "
     "scikit-learn's HistGradientBoostingClassifier on window features plus std |a|, motion RMS and peak |a| per window. "
     "Per class: a discriminator trained and tested within the class. Real vs real (the floor): each class's real "
-    "recordings dealt into two halves, one playing synthetic, both sides split by recording.",
+    "recordings dealt into two halves, one playing synthetic, both sides in folds of whole recordings.",
     "st_bsd3 is ST's example classifier, trained by ST on all BSD-3 recordings (held-out ones included): "
     "its real accuracy is optimistic when the real data is BSD-3.",
     "NN ratio: median nearest-neighbour distance synthetic-to-real over held-out-real-to-real (window "

@@ -9,9 +9,9 @@ Windows are (N, T, 3) in g (gravity included) at ``rate_hz``; labels are (N,) in
   train-side, test on held-out real) and TRTS (train on real, test on synthetic). The classifier
   sees ST's gravity rotation + suppression (m/s^2) with random headings, as ST's HAR models
   do, so it judges the motion and not how the device was held;
-- ``discriminative_score``: |accuracy - 0.5| of a discriminator telling real from synthetic,
-  trained on one split and tested on the other, the real side split by recording (TimeGAN),
-  and the other side too when it holds recordings (real-vs-real). Two families
+- ``discriminative_score``: |accuracy - 0.5| of a discriminator telling real from synthetic
+  (TimeGAN), cross-validated over folds of whole recordings on the real side, and on the other
+  side too when it holds recordings (real-vs-real). Two families
   (``DISCRIMINATORS``): the same Conv1D on raw g (the orientation and gravity are part of what
   a synthetic window must get right) and scikit-learn's gradient boosting on per-window
   features (``discriminator_features``);
@@ -44,11 +44,13 @@ CLASSIFIER_DESCRIPTION = (
 
 @dataclass(frozen=True)
 class Budget:
-    """Training budget of every classifier: ``steps`` Adam updates of ``batch_size`` windows."""
+    """Training budget of every classifier: ``steps`` Adam updates of ``batch_size`` windows, and
+    the discriminative score's cross-validation ``folds``."""
 
     steps: int = 1500
     batch_size: int = 64
     seed: int = 0
+    folds: int = 5
 
 
 def motion_input(x_g: np.ndarray, rate_hz: float) -> np.ndarray:
@@ -136,22 +138,21 @@ def holds_recordings(windows: Windows) -> bool:
     return len(np.unique(windows.groups)) > 1
 
 
-def discriminator_split(real: Windows, other: Windows, test_fraction: float,
-                        rng: np.random.Generator) -> tuple[Windows, Windows, Windows, Windows]:
-    """(real train, real test, other train, other test) of a real-vs-other discriminator.
+def discriminator_folds(windows: Windows, folds: int, rng: np.random.Generator) -> np.ndarray:
+    """Cross-validation fold (N,) in [0, folds) of every window of one side of a discriminator.
 
-    The real side is split by recording (``split_recordings``). So is the other side when it
-    holds recordings (real ones playing "synthetic"), lest the discriminator score by knowing
-    recordings that sit on both sides of its split; synthetic windows (one group) are split at
-    random, in the real side's proportion of test windows.
+    By recording when the side holds recordings: per class (of a recording's first window),
+    recordings in a seeded order are dealt to the folds in turn, so no recording is ever on both
+    sides of a split (a discriminator that knew it would score by recognising the recording).
+    Synthetic windows (one group) are dealt to the folds in a seeded random order, as evenly as can be.
     """
-    real_train, real_test = real.split_by_group(split_recordings(real, test_fraction, rng))
-    if holds_recordings(other):
-        other_train, other_test = other.split_by_group(split_recordings(other, test_fraction, rng))
-    else:
-        is_test = rng.random(len(other)) < len(real_test) / max(len(real), 1)
-        other_train, other_test = other.subset(~is_test), other.subset(is_test)
-    return real_train, real_test, other_train, other_test
+    if not holds_recordings(windows):
+        return rng.permutation(np.arange(len(windows)) % folds)
+    groups, first = np.unique(windows.groups, return_index=True)
+    fold_of = {}
+    for label in np.unique(windows.y[first]):
+        fold_of.update({g: i % folds for i, g in enumerate(rng.permutation(groups[windows.y[first] == label]))})
+    return np.array([fold_of[g] for g in windows.groups], np.int64)
 
 
 def conv1d_discriminator(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, rate_hz: float,
@@ -178,26 +179,30 @@ def gradient_boosting_discriminator(train_x: np.ndarray, train_y: np.ndarray, te
 DISCRIMINATORS = {"conv1d_raw_g": conv1d_discriminator, "gradient_boosting_features": gradient_boosting_discriminator}
 
 
-def discriminative_score(real: Windows, synthetic: Windows, budget: Budget, test_fraction: float = 0.2,
-                         discriminator=conv1d_discriminator) -> dict:
-    """TimeGAN's discriminative score |accuracy - 0.5| of a post-hoc real-vs-synthetic classifier.
+def discriminative_score(real: Windows, synthetic: Windows, budget: Budget, discriminator=conv1d_discriminator) -> dict:
+    """TimeGAN's discriminative score |accuracy - 0.5| of a post-hoc real-vs-synthetic classifier,
+    cross-validated: each of ``budget.folds`` folds (``discriminator_folds``) is predicted once by a
+    discriminator trained on the others, and the accuracy is that of every prediction pooled, so
+    every real recording is judged and none decides the score alone.
 
     ``discriminator(train_x, train_y, test_x, rate_hz, budget)`` -> predicted labels (one of
-    ``DISCRIMINATORS``); the split is ``discriminator_split``'s. Returns {"score", "accuracy",
-    "train_windows", "test_windows", "test_recordings" (real side), "synthetic_test_recordings"
-    (empty when that side was split at random)}; 0 means indistinguishable, 0.5 always told apart.
+    ``DISCRIMINATORS``); each fold's sides are matched per class (``matched_real_synthetic``).
+    Returns {"score", "accuracy", "test_windows" (all folds), "folds", "recordings" (real side)};
+    0 means indistinguishable, 0.5 always told apart; score None when no fold could be tested.
     """
-    rng = np.random.default_rng([budget.seed, 11])
-    real_train, real_test, other_train, other_test = discriminator_split(real, synthetic, test_fraction, rng)
-    train_x, train_y = matched_real_synthetic(real_train, other_train, rng)
-    test_x, test_y = matched_real_synthetic(real_test, other_test, rng)
-    result = {"score": None, "accuracy": None, "train_windows": int(len(train_x)), "test_windows": int(len(test_x)),
-              "test_recordings": recordings(real_test),
-              "synthetic_test_recordings": recordings(other_test) if holds_recordings(synthetic) else []}
-    if len(train_x) and len(test_x):
-        accuracy = float(np.mean(discriminator(train_x, train_y, test_x, real.rate_hz, budget) == test_y))
-        result.update(score=abs(accuracy - 0.5), accuracy=accuracy)
-    return result
+    rng, folds = np.random.default_rng([budget.seed, 11]), budget.folds
+    real_fold, synthetic_fold = discriminator_folds(real, folds, rng), discriminator_folds(synthetic, folds, rng)
+    right = 0
+    tested = 0
+    for fold in range(folds):
+        train_x, train_y = matched_real_synthetic(real.subset(real_fold != fold), synthetic.subset(synthetic_fold != fold), rng)
+        test_x, test_y = matched_real_synthetic(real.subset(real_fold == fold), synthetic.subset(synthetic_fold == fold), rng)
+        if len(train_x) and len(test_x):
+            right += int(np.sum(discriminator(train_x, train_y, test_x, real.rate_hz, budget) == test_y))
+            tested += len(test_y)
+    accuracy = right / tested if tested else None
+    return {"score": abs(accuracy - 0.5) if tested else None, "accuracy": accuracy, "test_windows": tested,
+            "folds": folds, "recordings": recordings(real)}
 
 
 def recordings(windows: Windows) -> list[str]:

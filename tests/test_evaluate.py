@@ -13,13 +13,13 @@ import pytest
 
 from synth.errors import ConfigError, ModelError
 from synth.evaluate_metrics import (
-    DISCRIMINATORS, Budget, accuracy_scores, discriminative_score, discriminator_split, nearest_neighbour_ratios, pca_2d,
+    DISCRIMINATORS, Budget, accuracy_scores, discriminative_score, discriminator_folds, nearest_neighbour_ratios, pca_2d,
     window_features,
 )
 from synth.evaluate_realism import memorisation_check, real_halves
 from synth.windows import Windows
 
-TINY = Budget(steps=20, batch_size=16, seed=1)
+TINY = Budget(steps=20, batch_size=16, seed=1, folds=2)
 HELD_OUT = ["stationary_03_26Hz_4g_mg", "walking_03_26Hz_4g_mg", "running_03_26Hz_4g_mg"]
 
 
@@ -40,10 +40,9 @@ def test_discriminative_score_is_near_0_for_one_distribution_and_near_half_for_t
     same, different = score(real, toy_windows(1, 400, 0.0, seed=2)), score(real, toy_windows(1, 400, 1.5, seed=3))
     assert same["score"] < 0.15
     assert different["score"] > 0.4
-    assert same["test_recordings"] and set(same["test_recordings"]) <= set(real.groups.tolist())
-    assert same["synthetic_test_recordings"] == []  # one group: split at random
-    floor = score(*real_halves(real, seed=0))  # real vs real, both sides split by recording
-    assert floor["score"] < 0.15 and floor["synthetic_test_recordings"]
+    assert same["folds"] == 5 and same["test_windows"] == 2 * len(real)  # every real window judged once
+    floor = score(*real_halves(real, seed=0))  # real vs real, both sides in folds of whole recordings
+    assert floor["score"] < 0.15
 
 
 def test_real_vs_real_never_puts_a_recording_on_both_sides_of_a_split():
@@ -51,13 +50,12 @@ def test_real_vs_real_never_puts_a_recording_on_both_sides_of_a_split():
     halves = real_halves(real, seed=3)
     assert len(halves[0]) == len(halves[1]) == 25 and not set(halves[0].groups) & set(halves[1].groups)
     assert [h.groups.tolist() for h in halves] == [h.groups.tolist() for h in real_halves(real, seed=3)]  # seeded
-    copies = replace(real, x=real.x.copy())  # a "synthetic" side made of copies of the real recordings
-    real_train, real_test, copy_train, copy_test = discriminator_split(real, copies, 0.2, np.random.default_rng(0))
-    for train, test in ((real_train, real_test), (copy_train, copy_test)):
-        assert len(test) and len(train) and not set(train.groups) & set(test.groups)
-    synthetic = toy_windows(1, 50, 0.0, seed=2)  # one group: split at random, in the real side's proportion
-    *_, synthetic_train, synthetic_test = discriminator_split(real, synthetic, 0.2, np.random.default_rng(0))
-    assert len(synthetic_train) + len(synthetic_test) == 50 and 0 < len(synthetic_test) < 25
+    folds = discriminator_folds(real, 5, np.random.default_rng(0))
+    for group in set(real.groups):  # a recording lies in one fold only, and every fold holds two
+        assert len(set(folds[real.groups == group])) == 1
+    assert np.bincount(folds).tolist() == [10] * 5
+    synthetic = toy_windows(1, 50, 0.0, seed=2)  # one group: folds at random
+    assert set(discriminator_folds(synthetic, 5, np.random.default_rng(0))) == set(range(5))
 
 
 def test_memorisation_check_flags_copies_of_training_windows():
@@ -238,7 +236,7 @@ def rewrite_dataset(source: Path, target: Path, **changes) -> Path:
 
 def test_cli_writes_a_report_and_refuses_a_non_empty_folder(tiny_dataset, write_config, run_cli, existing_output):
     config = write_config(real_config())
-    done = run_cli("evaluate", "--real", config, "--synthetic", tiny_dataset, "--out", "report", "--steps", "5")
+    done = run_cli("evaluate", "--real", config, "--synthetic", tiny_dataset, "--out", "report", "--steps", "5", "--folds", "2")
     assert done.returncode == 0, done.stderr
     assert "TSTR" in done.stdout and (config.parent / "report" / "report.json").is_file()
     refused = run_cli("evaluate", "--real", config, "--synthetic", tiny_dataset, "--out", existing_output)

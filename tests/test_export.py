@@ -76,10 +76,11 @@ def test_tflite_micro_and_litert_agree_with_the_float_generator(generator_source
     report = verify(generator_source, generator_tflite, info)
     step = info.outputs[0].scale
     # int8 error accumulates over six layers: a few output steps at worst, about one on average; the
-    # runtimes differ by their rounding of intermediate layers, which later layers can amplify to a few LSB
+    # runtimes differ by their rounding of intermediate layers (and each has its own int8 softmax
+    # for the orientation choice), which later layers can amplify to several LSB
     assert report["tflite_micro_vs_float"]["max_abs"] <= 6 * step
     assert report["tflite_micro_vs_float"]["rms"] <= 1.5 * step
-    assert report["tflite_micro_vs_litert_max_lsb"] <= 4
+    assert report["tflite_micro_vs_litert_max_lsb"] <= 8
     assert report["int8_output_step_profile_lsb"] == pytest.approx(step / 0.000122)
 
 
