@@ -7,7 +7,7 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from synth.models.window_statistics import random_directions, sliced_wasserstein, window_statistics  # noqa: E402
+from synth.models.window_statistics import random_directions, representation_statistics, sliced_wasserstein  # noqa: E402
 from synth.models.zoo import OFFSET_UNIT_G, to_representation  # noqa: E402
 
 
@@ -23,7 +23,7 @@ def test_statistics_are_what_their_names_say():
     x = _windows(rng)
     y = np.zeros(len(x), np.int64)
     scales = np.array([[0.3, 0.2, 0.1]])
-    stats = window_statistics(tf.constant(to_representation(x, y, scales)), tf.constant(scales[y], tf.float32)).numpy()
+    stats = representation_statistics(tf.constant(to_representation(x, y, scales)), tf.constant(scales[y], tf.float32)).numpy()
     magnitude = np.linalg.norm(x, axis=-1)
     motion = x - x.mean(axis=1, keepdims=True)
     np.testing.assert_allclose(stats[:, :3], x.mean(axis=1) / OFFSET_UNIT_G, atol=1e-5)

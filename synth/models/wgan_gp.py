@@ -12,7 +12,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from synth.models.window_statistics import random_directions, sliced_wasserstein, window_statistics
+from synth.models.window_statistics import random_directions, representation_statistics, sliced_wasserstein
+from synth.models.zoo import representation_model
 
 NORM_EPSILON = 1e-12  # keeps the gradient of sqrt finite when a gradient is exactly zero
 
@@ -39,8 +40,6 @@ class ConditionalWGANGP(keras.Model):
     def __init__(self, generator, critic, noise_dim: int, n_critic: int = 5, gp_weight: float = 10.0, seed: int = 0,
                  statistics_weight: float = 0.0):
         super().__init__()
-        from synth.models.zoo import representation_model
-
         self.generator = generator
         self.representation = representation_model(generator)
         self.critic = critic
@@ -96,9 +95,9 @@ class ConditionalWGANGP(keras.Model):
         """``loss`` plus statistics_weight x the statistics distance of representations ``fake`` and ``real``
         (both (B, 2 + T, 3), classes ``label``); ``values`` gains the distance as "statistics"."""
         scale = self.generator.get_layer("class_scale")(label)
-        generated_statistics = window_statistics(fake, scale)
+        generated_statistics = representation_statistics(fake, scale)
         directions = random_directions(self.projections, generated_statistics.shape[-1], self.seed_generator)
-        distance = sliced_wasserstein(generated_statistics, window_statistics(real, scale), label, directions)
+        distance = sliced_wasserstein(generated_statistics, representation_statistics(real, scale), label, directions)
         return loss + self.statistics_weight * distance, {**values, "statistics": distance}
 
     def critic_update(self, real, label):

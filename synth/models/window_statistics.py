@@ -3,7 +3,7 @@
 A critic with a gradient penalty judges whole windows, and a small generator can satisfy it
 while dropping rare modes (boards held upside down) and softening what is rare inside a window
 (the impact peaks of a footstep). Those properties are few and physical, so the generator is
-also asked to match their distribution directly: ``window_statistics`` reduces each window to
+also asked to match their distribution directly: ``representation_statistics`` reduces each window to
 the quantities an engineer would plot, and ``sliced_wasserstein`` measures how far apart the
 generated and the real distributions of them lie, class by class (Deshpande et al. 2018's
 sliced Wasserstein distance: the mean over random directions of the 1-D optimal transport cost,
@@ -12,6 +12,7 @@ which is exact after sorting).
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from synth.models.zoo import OFFSET_UNIT_G, SUMMARY_ROWS
@@ -25,7 +26,7 @@ STATISTICS = (
 )
 
 
-def window_statistics(representation: tf.Tensor, scale_g: tf.Tensor) -> tf.Tensor:
+def representation_statistics(representation: tf.Tensor, scale_g: tf.Tensor) -> tf.Tensor:
     """The critic's representation (B, 2 + T, 3) and motion scales (B, 3) g -> statistics (B, 11).
 
     In order (see STATISTICS): the offset (orientation and gravity), the offset's length minus
@@ -73,8 +74,6 @@ def sliced_wasserstein(generated: tf.Tensor, real: tf.Tensor, label: tf.Tensor, 
 
 def random_directions(count: int, dimensions: int, seed) -> tf.Tensor:
     """(dimensions, count) unit-length directions, uniform on the sphere, plus the coordinate axes."""
-    import keras
-
     drawn = keras.random.normal((dimensions, count), seed=seed)
     drawn = drawn / tf.norm(drawn, axis=0, keepdims=True)
     return tf.concat([tf.eye(dimensions), drawn], axis=1)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-from keras import layers
+from keras import layers, ops
 
 from synth.errors import ConfigError
 
@@ -122,8 +122,6 @@ class GravityRow(layers.Layer):
     """Offsets (B, 1, 3) in g -> the gravity row (B, 1, 3): [(|offset| - 1 g) / GRAVITY_UNIT_G, 0, 0]."""
 
     def call(self, offset_g):
-        from keras import ops
-
         length = ops.sqrt(ops.sum(ops.square(offset_g), axis=-1, keepdims=True) + _NORM_EPSILON)
         deviation = (length - 1.0) / GRAVITY_UNIT_G
         return ops.concatenate([deviation, ops.zeros_like(deviation), ops.zeros_like(deviation)], axis=-1)
@@ -133,8 +131,6 @@ def window_representation(x_g, scale_g):
     """Windows (B, T, 3) g and their class's motion scales (B, 1, 3) g -> [offset / OFFSET_UNIT_G;
     gravity row; (x - offset) / scale] (B, 2 + T, 3), the offset being the window's mean: the
     Keras-ops twin of ``to_representation``, so generated and real windows are judged alike."""
-    from keras import ops
-
     offset = ops.mean(x_g, axis=1, keepdims=True)
     return ops.concatenate([offset / OFFSET_UNIT_G, GravityRow()(offset), (x_g - offset) / scale_g], axis=1)
 
