@@ -278,6 +278,7 @@ NUMBER_CASES = {
     "generate --seed 1.5": lambda a: ["generate", "--config", "c.json", "--out", "out", "--seed", "1.5"],
     "generate --seed text": lambda a: ["generate", "--config", "c.json", "--out", "out", "--seed", "x"],
     "evaluate --seed -1": lambda a: ["evaluate", "--real", str(REAL_CONFIG), "--synthetic", str(a["dataset"]), "--out", "o", "--seed", "-1"],
+    "evaluate --folds 1": lambda a: ["evaluate", "--real", str(REAL_CONFIG), "--synthetic", str(a["dataset"]), "--out", "o", "--folds", "1"],
     "evaluate --seed 2**40": lambda a: ["evaluate", "--real", str(REAL_CONFIG), "--synthetic", str(a["dataset"]), "--out", "o", "--seed", str(2**40)],
     "evaluate --steps 0": lambda a: ["evaluate", "--real", str(REAL_CONFIG), "--synthetic", str(a["dataset"]), "--out", "o", "--steps", "0"],
     "evaluate --steps -5": lambda a: ["evaluate", "--real", str(REAL_CONFIG), "--synthetic", str(a["dataset"]), "--out", "o", "--steps", "-5"],
