@@ -95,7 +95,7 @@ def activity_rates(folder: Path, config: Path) -> dict:
 
     from synth.anomaly.dataset import load_anomaly_data
     from synth.anomaly.detector import load_detector
-    from synth.config import load_config
+    from synth.core.config import load_config
 
     test = load_anomaly_data(load_config(config), config.parent).test
     activity = np.array([group.split("_")[0] for group in test.group])

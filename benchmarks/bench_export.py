@@ -27,7 +27,7 @@ MODELS = (
 def measure(kind: str, source: Path) -> str:
     """One line: size, arena, and the kind's int8-vs-float figure."""
     from synth.export.arena import probe_arena
-    from synth.export.tflite_file import read_model
+    from synth.core.tflite_file import read_model
     from synth.export.quantize import load_export_source, quantize_to_int8
     from synth.export.verify import verify
 

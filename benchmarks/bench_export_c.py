@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 
 from synth.export import c_build  # noqa: E402
 from synth.export.c_export import export_c  # noqa: E402
-from synth.export.tflite_file import read_graph  # noqa: E402
+from synth.core.tflite_file import read_graph  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = {

@@ -35,14 +35,14 @@ import numpy as np  # noqa: E402
 from synth.classifiers import (  # noqa: E402
     SHARED_DATA, StBsd3Classifier, StZooClassifier, mobility_pickle, train_mobility_classifier, zoo_model_paths,
 )
-from synth.config import DataConfig, parse_config  # noqa: E402
+from synth.core.config import DataConfig, parse_config  # noqa: E402
 from synth.data.loading import load_windows  # noqa: E402
 from synth.models.artifact import load_generator  # noqa: E402
 from synth.models.sampling import sample_windows  # noqa: E402
-from synth.profiles import load_profile  # noqa: E402
+from synth.core.profiles import load_profile  # noqa: E402
 from synth.quality import classifier_report, compare_per_class  # noqa: E402
-from synth.transforms import apply_profile  # noqa: E402
-from synth.windows import Windows  # noqa: E402
+from synth.core.transforms import apply_profile  # noqa: E402
+from synth.core.windows import Windows  # noqa: E402
 
 NOTES = [
     "st_bsd3 was trained by ST on random 50 %-overlapping windows of all 92 BSD-3 recordings, held-out "

@@ -291,9 +291,9 @@ def centralised(models: Models, config_file: Path, nodes: int) -> dict:
     config's rounds x classifier_epochs epochs (what each node's classifier gets in total)."""
     import keras
 
-    from synth.config import load_config
+    from synth.core.config import load_config
     from synth.share.node_data import simulated_nodes
-    from synth.windows import concat
+    from synth.core.windows import concat
 
     config = load_config(config_file)
     parts, test = simulated_nodes(config, config_file.parent, nodes)
@@ -321,7 +321,7 @@ def judge_rates(judge, x: np.ndarray, y: np.ndarray, classes: tuple[str, ...]) -
 
 def coverage(models: Models, judge, run: Run, per_class: int) -> dict:
     """Per node: class -> (held locally?, share of its generated windows the judge recognises)."""
-    from synth.config import load_config
+    from synth.core.config import load_config
     from synth.models.sampling import sample_windows
     from synth.share.node_data import simulated_nodes
     from synth.share.node_state import load_state
@@ -386,7 +386,7 @@ def wire_part(bench: Bench) -> list[dict]:
 
 def scale_part(bench: Bench) -> list[dict]:
     """Round time and peak memory of relay runs with N nodes (by_recording where the data allows)."""
-    from synth.errors import ConfigError
+    from synth.core.errors import ConfigError
 
     s, rows = bench.settings, []
     for n in s.scale_nodes:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     args = _parse()
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.data.loading import load_windows
     from synth.models.training import build_wgan, enable_determinism, make_dataset
     from synth.models.zoo import get_class_scales

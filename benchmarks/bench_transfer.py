@@ -45,11 +45,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from synth.config import parse_config  # noqa: E402 (after the path set-up above)
+from synth.core.config import parse_config  # noqa: E402 (after the path set-up above)
 from synth.data.st_har import load_st_har  # noqa: E402
 from synth.data.target import select_recordings  # noqa: E402
 from synth.quality import orientation_coverage  # noqa: E402
-from synth.windows import Windows, concat  # noqa: E402
+from synth.core.windows import Windows, concat  # noqa: E402
 
 HAPT = ROOT.parent / "shared" / "data" / "uci_hapt"
 TRAIN_CONFIG = ROOT / "configs" / "train_st_har_lsm6dsl_4g.json"
@@ -142,8 +142,8 @@ def synthetic_windows(generator: Path, seed: int) -> Windows:
     """SYNTHETIC_PER_CLASS windows of each of the generator's CLASSES, through lsm6dsl_4g, in g."""
     from synth.models.artifact import load_generator
     from synth.models.sampling import sample_windows
-    from synth.profiles import load_profile
-    from synth.transforms import apply_profile
+    from synth.core.profiles import load_profile
+    from synth.core.transforms import apply_profile
 
     model, info = load_generator(generator)
     present = [c for c in CLASSES if c in info.classes]

@@ -28,7 +28,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from synth.errors import ModelError, first_line
+from synth.core.errors import ModelError, first_line
 from synth.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression
 
 BSD3_MODEL = Path(__file__).resolve().parent / "assets" / "st_har_bsd3" / "model.h5"

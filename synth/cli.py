@@ -14,9 +14,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from synth.errors import SynthError
-from synth.limits import SEED_MAX
-from synth.quiet import library_output_muted, quiet_tensorflow_loggers, set_muting
+from synth.core.errors import SynthError
+from synth.core.limits import SEED_MAX
+from synth.core.quiet import library_output_muted, quiet_tensorflow_loggers, set_muting
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter is not for users
 
@@ -44,7 +44,7 @@ def train(
     fresh: Annotated[bool, typer.Option(help="Ignore checkpoints in the run directory and start over.")] = False,
 ) -> None:
     """Train the conditional WGAN-GP; resumes from the run directory's last checkpoint."""
-    from synth.config import load_config
+    from synth.core.config import load_config
     from synth.train import run_training
 
     settings = load_config(config)
@@ -63,7 +63,7 @@ def generate(
     filter: Annotated[Optional[Path], typer.Option("--filter", help="Autoencoder folder whose realism filter drops generated windows (overrides generate.filter).")] = None,
 ) -> None:
     """Generate a synthetic dataset in the sensor profile's units and raw int16 format."""
-    from synth.config import load_config
+    from synth.core.config import load_config
     from synth.generate import generate_dataset
 
     settings = load_config(config)
@@ -121,7 +121,7 @@ def train_autoencoder(config: ConfigOption) -> None:
 
 def _train_model(config: Path, run, what: str) -> None:
     """Load ``config``, then ``run(settings, base_dir=, verbose=)`` -> output folder, and name the folder."""
-    from synth.config import load_config
+    from synth.core.config import load_config
 
     settings = load_config(config)
     _load_tensorflow()
@@ -136,7 +136,7 @@ def finetune(
     force: Annotated[bool, typer.Option(help="Replace non-empty output folders.")] = False,
 ) -> None:
     """Fine-tune a generator to a sensor profile with a frozen activity classifier's feedback."""
-    from synth.config import load_config
+    from synth.core.config import load_config
     from synth.finetune import run_finetune
 
     settings = load_config(config)

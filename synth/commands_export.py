@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from synth.limits import SEED_MAX
-from synth.quiet import library_output_muted
+from synth.core.limits import SEED_MAX
+from synth.core.quiet import library_output_muted
 
 
 def register(app: typer.Typer, load_tensorflow) -> None:

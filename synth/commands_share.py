@@ -29,7 +29,7 @@ def register(app: typer.Typer, load_tensorflow: Callable[[], None]) -> None:
         from synth.share.summary import summary_lines
 
         if parallel < 1:
-            from synth.errors import ConfigError
+            from synth.core.errors import ConfigError
 
             raise ConfigError(f"--parallel must be at least 1, got {parallel}")
         load_tensorflow()

@@ -7,8 +7,8 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from synth.errors import ConfigError
-from synth.limits import SEED_MAX
+from synth.core.errors import ConfigError
+from synth.core.limits import SEED_MAX
 
 INTERRUPTED = 130  # 128 + SIGINT
 DISCONNECTED = 1  # a sender whose receiver went away stops cleanly, but did not finish

@@ -34,10 +34,10 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from synth.atomic import build_directory, check_directory_target, write_json, write_text
+from synth.core.atomic import build_directory, check_directory_target, write_json, write_text
 from synth.classifiers import KerasWindowClassifier, canonical_class
-from synth.config import Config, load_config, require
-from synth.errors import ConfigError, DataError, ModelError
+from synth.core.config import Config, load_config, require
+from synth.core.errors import ConfigError, DataError, ModelError
 from synth.evaluate_metrics import (
     CLASSIFIER_DESCRIPTION, Budget, nearest_neighbour_ratios, ratio, standardise, train_test_scores, value_range_g,
     window_features,
@@ -47,7 +47,7 @@ from synth.quality import classifier_report, compare_class
 from synth.generate import CARD_FILE, load_dataset
 from synth.preprocessing import RATE_HZ
 from synth.st_classifier import WISDM_CLASS_NAMES
-from synth.windows import Windows, concat
+from synth.core.windows import Windows, concat
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
@@ -160,7 +160,7 @@ def load_evaluation_data(real_config: Path, synthetic: Path) -> EvaluationData:
     or a window length or rate that differs.
     """
     from synth.data.loading import load_windows
-    from synth.profiles import load_profile
+    from synth.core.profiles import load_profile
 
     fake = load_synthetic(synthetic)
     config = load_config(real_config)

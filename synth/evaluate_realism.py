@@ -25,7 +25,7 @@ from synth.evaluate_metrics import (
     DISCRIMINATORS, Budget, discriminative_score, nearest_distances, ratio, split_recordings,
 )
 from synth.quality import AXIS_DIRECTIONS, WINDOW_STATISTICS, orientation_coverage, window_statistics
-from synth.windows import Windows
+from synth.core.windows import Windows
 
 QUANTILES = (5, 25, 50, 75, 95)  # percent
 MEMORISATION_PERCENTILES = (1, 5)  # percent

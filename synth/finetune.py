@@ -1,7 +1,7 @@
 """``synth finetune``: continue a trained generator toward what one sensor profile outputs.
 
 For each profile (e.g. LSM6DSL at +-2, +-4 and +-6 g) the real target-domain windows are seen
-through the profile (clip and quantisation in NumPy, synth.transforms.apply_profile) and the
+through the profile (clip and quantisation in NumPy, synth.core.transforms.apply_profile) and the
 generator keeps training against them with the WGAN-GP loss plus classifier_weight x the
 cross-entropy of a frozen activity classifier on its generated windows of the requested class
 (synth.models.finetune_gan). A fresh critic is first trained alone for
@@ -30,13 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.atomic import build_directory, check_directory_target, write_json
-from synth.config import Config, FinetuneConfig, require
+from synth.core.atomic import build_directory, check_directory_target, write_json
+from synth.core.config import Config, FinetuneConfig, require
 from synth.data.csv_capture import capture_files
 from synth.data.target import CaptureSettings, TargetSelection, check_captures, read_capture_settings, select_recordings
-from synth.errors import DataError
-from synth.runs import hash_arrays
-from synth.windows import Windows
+from synth.core.errors import DataError
+from synth.core.runs import hash_arrays
+from synth.core.windows import Windows
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class FinetuneInputs:
 def run_finetune(config: Config, base_dir: Path = Path("."), profiles: list[str] | None = None,
                  force: bool = False, verbose: int = 0) -> list[Path]:
     """Fine-tune per ``config`` for each profile (default: finetune.profiles); returns the output folders."""
-    from synth.profiles import load_profile
+    from synth.core.profiles import load_profile
 
     settings: FinetuneConfig = require(config.finetune, "finetune")
     names = profiles or settings.profiles
@@ -161,9 +161,9 @@ def generator_classes(source: tuple[str, ...], target: TargetSelection) -> tuple
 
 def with_rotated_copies(windows: Windows, copies: int, seed: int) -> Windows:
     """``windows`` followed by ``copies`` copies of them, each window turned by its own random
-    rotation (synth.transforms.random_orientations; groups and labels kept)."""
-    from synth.transforms import random_orientations
-    from synth.windows import concat
+    rotation (synth.core.transforms.random_orientations; groups and labels kept)."""
+    from synth.core.transforms import random_orientations
+    from synth.core.windows import concat
 
     rng = np.random.default_rng([seed, 15])
     turned = [replace(windows, x=random_orientations(windows.x, rng)) for _ in range(copies)]
@@ -177,7 +177,7 @@ def check_target_captures(inputs: FinetuneInputs, profile) -> None:
 
 def finetune_profile(config: Config, inputs: FinetuneInputs, profile, out: Path, force: bool, verbose: int) -> None:
     """Fine-tune a fresh start generator (start_generator) for ``profile`` and write ``out`` atomically."""
-    from synth.transforms import apply_profile
+    from synth.core.transforms import apply_profile
 
     real = replace(inputs.real, x=apply_profile(inputs.real.x, profile)[0])
     data_hash = hash_arrays(real.x, real.y, extra=json.dumps(real.classes) + profile.name)
@@ -302,7 +302,7 @@ def _critic_distances(config: Config, inputs: FinetuneInputs, profile, real: Win
 def generated_through_profile(generator, info, profile, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(labels (N,), windows (N, T, 3) g as the sensor outputs them), ``per_class`` of every class."""
     from synth.models.sampling import sample_windows
-    from synth.transforms import apply_profile
+    from synth.core.transforms import apply_profile
 
     labels = np.repeat(np.arange(len(info.classes)), per_class)
     windows = sample_windows(generator, labels, info.noise_dim, len(info.classes), seed=seed + 2)
@@ -353,7 +353,7 @@ def _save_generator(folder: Path, generator, inputs: FinetuneInputs, profile, co
 
 def _figures(folder: Path, report: dict, real: Windows, generator, inputs: FinetuneInputs, profile, seed: int) -> None:
     """before_after.png and one samples_<class>.png of real (when there are any) vs fine-tuned windows per class."""
-    from synth.plots import plot_before_after, plot_real_vs_generated, spread_examples
+    from synth.core.plots import plot_before_after, plot_real_vs_generated, spread_examples
 
     plot_before_after(report["before"]["per_class"], report["after"]["per_class"], inputs.feedback.name,
                       f"fine-tuning for {profile.name}", folder / FIGURE_FILE)

@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from synth import __version__
-from synth.atomic import build_directory, check_directory_target, open_atomic, write_json
-from synth.config import Config, GenerateConfig, require
-from synth.errors import ConfigError, DataError
-from synth.npz import load_npz, save_npz
-from synth.resources_check import check_fits
-from synth.runs import hash_file
+from synth.core.atomic import build_directory, check_directory_target, open_atomic, write_json
+from synth.core.config import Config, GenerateConfig, require
+from synth.core.errors import ConfigError, DataError
+from synth.core.npz import load_npz, save_npz
+from synth.core.resources_check import check_fits
+from synth.core.runs import hash_file
 
 DATASET_FILE = "dataset.npz"
 CARD_FILE = "card.json"
@@ -41,8 +41,8 @@ def generate_dataset(config: Config, out: Path, force: bool = False, seed: int |
     """Generate per ``config.generate`` into ``out``; returns the dataset card."""
     from synth.models.artifact import load_generator
     from synth.models.sampling import sample_windows
-    from synth.profiles import load_profile
-    from synth.transforms import apply_profile
+    from synth.core.profiles import load_profile
+    from synth.core.transforms import apply_profile
 
     settings: GenerateConfig = require(config.generate, "generate")
     check_directory_target(out, force)

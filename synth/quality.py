@@ -28,7 +28,7 @@ from scipy import signal
 
 from synth.classifiers import canonical_class
 from synth.preprocessing import gravity_suppressed_magnitude
-from synth.transforms import STANDARD_GRAVITY
+from synth.core.transforms import STANDARD_GRAVITY
 
 CLIP_TOLERANCE = 1e-3  # relative: values within 0.1 % of full scale count as clipped
 _FLOOR = 1e-20  # keeps the log of an exactly flat spectrum finite

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.atomic import save_keras, write_json
-from synth.config import AutoencoderConfig, Config, require
-from synth.errors import ConfigError, ModelError
-from synth.runs import hash_arrays, hash_file
-from synth.windows import Windows
+from synth.core.atomic import save_keras, write_json
+from synth.core.config import AutoencoderConfig, Config, require
+from synth.core.errors import ConfigError, ModelError
+from synth.core.runs import hash_arrays, hash_file
+from synth.core.windows import Windows
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def threshold_of(errors: np.ndarray, k: float) -> dict[str, float]:
 def run_autoencoder_training(config: Config, base_dir: Path = Path("."), verbose: int = 0) -> Path:
     """Train per ``config`` (sections data and autoencoder, top-level profile); returns the folder."""
     from synth.data.loading import load_windows
-    from synth.profiles import load_profile
+    from synth.core.profiles import load_profile
 
     data_config = require(config.data, "data")
     settings: AutoencoderConfig = require(config.autoencoder, "autoencoder")

@@ -1,6 +1,6 @@
 """``synth train``: fit the conditional WGAN-GP on real windows and write a run directory.
 
-The run directory (see synth.runs) receives the resolved config, the seed and data hash, the
+The run directory (see synth.core.runs) receives the resolved config, the seed and data hash, the
 losses as CSV, checkpoints every ``checkpoint_every`` generator steps (rounded up to whole
 epochs of ``steps_per_epoch``), a PNG per class of generated vs real windows, and the trained
 generator. Training resumes from the newest checkpoint; with op determinism enabled the same
@@ -17,11 +17,11 @@ from typing import Callable
 
 import numpy as np
 
-from synth.atomic import write_json
-from synth.config import Config, require
-from synth.errors import ConfigError
-from synth.runs import checkpoints_dir, config_path, generator_dir, hash_arrays, losses_path, run_info_path, samples_plot_path
-from synth.windows import Windows
+from synth.core.atomic import write_json
+from synth.core.config import Config, require
+from synth.core.errors import ConfigError
+from synth.core.runs import checkpoints_dir, config_path, generator_dir, hash_arrays, losses_path, run_info_path, samples_plot_path
+from synth.core.windows import Windows
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def run_training(
     TensorFlow there, so that bad data fails in seconds).
     """
     from synth.data.loading import load_windows
-    from synth.profiles import load_profile
+    from synth.core.profiles import load_profile
 
     data_config = require(config.data, "data")
     profile = load_profile(config.profile)
@@ -130,7 +130,7 @@ class _Trainer:
         """Write the generator folder and one real-vs-generated PNG per class."""
         from synth.models.artifact import GeneratorInfo, save_generator
         from synth.models.sampling import sample_windows
-        from synth.plots import plot_real_vs_generated, spread_examples
+        from synth.core.plots import plot_real_vs_generated, spread_examples
 
         model_config = self.config.model
         info = GeneratorInfo(

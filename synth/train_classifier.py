@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.atomic import save_keras, write_json
+from synth.core.atomic import save_keras, write_json
 from synth.classifiers import canonical_class
-from synth.config import ClassifierConfig, Config, require
-from synth.errors import ConfigError, DataError, ModelError
+from synth.core.config import ClassifierConfig, Config, require
+from synth.core.errors import ConfigError, DataError, ModelError
 from synth.preprocessing import HIGHPASS_CUTOFF_HZ, HIGHPASS_ORDER, RATE_HZ, ST_G_TO_MS2
-from synth.runs import hash_arrays
+from synth.core.runs import hash_arrays
 from synth.st_classifier import StClassifier, load_st_classifier
-from synth.windows import Windows
+from synth.core.windows import Windows
 
 log = logging.getLogger(__name__)
 

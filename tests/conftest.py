@@ -49,7 +49,7 @@ class TrainedRun:
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory) -> TrainedRun:
     """Train the tiny generator once per session and share its run directory (read it, never change it)."""
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.train import run_training
 
     raw = tiny_training_config(tmp_path_factory.mktemp("trained") / "run")

@@ -14,11 +14,11 @@ from share_support import InProcessGrid
 from synth.anomaly.dataset import load_anomaly_data
 from synth.anomaly.detector import Detector, load_detector, save_detector
 from synth.anomaly.partition import partition
-from synth.anomaly.rows import make_rows
+from synth.core.rows import make_rows
 from synth.anomaly.statistics import MinMax, Moments
 from synth.anomaly.training import train_detector
-from synth.config import parse_config
-from synth.errors import ConfigError, DataError
+from synth.core.config import parse_config
+from synth.core.errors import ConfigError, DataError
 
 
 @pytest.fixture(autouse=True)

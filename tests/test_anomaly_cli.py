@@ -87,8 +87,8 @@ def test_a_window_detector_flags_live_windows(tmp_path):
     from synth.anomaly.dataset import load_anomaly_data
     from synth.anomaly.detector import save_detector
     from synth.anomaly.training import train_detector
-    from synth.config import parse_config
-    from synth.errors import ModelError
+    from synth.core.config import parse_config
+    from synth.core.errors import ModelError
     from synth.stream.monitor import build_monitor
 
     raw = {"seed": 2, "profile": "lsm6dsl_4g", "data": {"source": "st_har", "path": "builtin", "window": 24, "stride": 24},

@@ -5,7 +5,7 @@ import pytest
 
 from synth.anomaly import faults
 from synth.anomaly.faults import FAULTS, fault_params, inject_faults
-from synth.errors import ConfigError, DataError
+from synth.core.errors import ConfigError, DataError
 
 FULL_SCALE_G = 4.0
 N, T = 12, 64

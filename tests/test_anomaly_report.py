@@ -10,7 +10,7 @@ import pytest
 
 from synth.anomaly.metrics import detection_metrics, per_kind
 from synth.anomaly.report import MethodResult, NodeScores, build_report, write_report
-from synth.errors import DataError
+from synth.core.errors import DataError
 
 F, T = False, True
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

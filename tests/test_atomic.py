@@ -5,9 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from synth.atomic import build_directory, check_directory_target, write_bytes, write_json
-from synth.errors import OutputError
-from synth.npz import load_npz, save_npz
+from synth.core.atomic import build_directory, check_directory_target, write_bytes, write_json
+from synth.core.errors import OutputError
+from synth.core.npz import load_npz, save_npz
 
 
 class Boom(Exception):

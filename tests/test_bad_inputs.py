@@ -21,7 +21,7 @@ import pytest
 
 from synth import cli
 from synth.commands_stream import DISCONNECTED
-from synth.npz import save_npz
+from synth.core.npz import save_npz
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT / "synth" / "assets" / "generators" / "st_har_lsm6dsl_4g_finetuned"
@@ -35,7 +35,7 @@ REAL_CONFIG = ROOT / "configs" / "train_st_har_lsm6dsl_4g.json"
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory) -> dict[str, Path]:
     """Good inputs the bad ones are made from: a small dataset and a tiny float .tflite model."""
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.generate import generate_dataset
 
     folder = tmp_path_factory.mktemp("assets")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from synth.config import Config, load_config, parse_config, require
-from synth.errors import ConfigError
+from synth.core.config import Config, load_config, parse_config, require
+from synth.core.errors import ConfigError
 
 
 def config_error(raw: object) -> str:

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth.anomaly.rows import NORMAL
+from synth.core.rows import NORMAL
 from synth.data import edge_iiotset, nbaiot
 from synth.data.edge_iiotset import load_edge_iiotset
 from synth.data.nbaiot import load_nbaiot
 from synth.data.tabular_csv import load_csv_rows, load_shuttle
-from synth.errors import DataError
+from synth.core.errors import DataError
 
 HEADERS = Path("/work/shared/data/headers")
 

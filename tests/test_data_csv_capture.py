@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from synth.config import DataConfig
+from synth.core.config import DataConfig
 from synth.data.csv_capture import load_captures, read_capture, write_capture
 from synth.data.loading import load_windows
-from synth.errors import DataError
+from synth.core.errors import DataError
 
 
 def gait_mg(samples: int, rate_hz: float = 26.0) -> np.ndarray:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from synth.cli import app
 from synth.data import fetch, registry
 from synth.data.fetch import fetch_dataset
-from synth.errors import FetchError
+from synth.core.errors import FetchError
 from http_fixtures import (
     Behaviour,
     build_zip,

@@ -16,7 +16,7 @@ from synth.cli import app
 from synth.data import fetch, registry
 from synth.data.fetch import fetch_dataset
 from synth.data.hapt import load_hapt
-from synth.errors import FetchError
+from synth.core.errors import FetchError
 from hapt_fixtures import EXTRAS, LABELS, hapt_files
 from http_fixtures import Behaviour, build_zip, serve
 

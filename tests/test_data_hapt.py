@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth.config import DataConfig, load_config
+from synth.core.config import DataConfig, load_config
 from synth.data.hapt import check_layout, count_lines, load_hapt, read_labels, segments_by_file
 from synth.data.loading import load_windows, resolve_path
-from synth.errors import DataError
+from synth.core.errors import DataError
 from hapt_fixtures import LABELS, acc_text, hapt_files, write_files
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,12 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth.config import DataConfig
+from synth.core.config import DataConfig
 from synth.data.loading import load_windows
 from synth.data.pamap2 import acc_columns, load_pamap2, read_subject, segments
-from synth.errors import DataError
-from synth.transforms import ms2_to_g
-from synth.windows import UNLABELLED
+from synth.core.errors import DataError
+from synth.core.transforms import ms2_to_g
+from synth.core.windows import UNLABELLED
 
 # The first two rows of Protocol/subject101.dat, verbatim (docs/facts.md).
 GOLDEN_1 = "8.38 0 104 30 2.37223 8.60074 3.51048 2.43954 8.76165 3.35465 -0.0922174 0.0568115 -0.0158445 14.6806 -69.2128 -5.58905 1 0 0 0 31.8125 0.23808 9.80003 -1.68896 0.265304 9.81549 -1.41344 -0.00506495 -0.00678097 -0.00566295 0.47196 -51.0499 43.2903 1 0 0 0 30.3125 9.65918 -1.65569 -0.0997967 9.64689 -1.55576 0.310404 0.00830026 0.00925038 -0.0175803 -61.1888 -38.9599 -58.1438 1 0 0 0"  # noqa: E501

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth.config import DataConfig
+from synth.core.config import DataConfig
 from synth.data.loading import load_windows
 from synth.data.st_har import DEFAULT_FOLDER, LABELS, load_st_har, read_recording, recording_files
 from synth.data.st_mobility import load_st_mobility, read_st_mobility
-from synth.errors import DataError
+from synth.core.errors import DataError
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MOBILITY = SHARED_DATA / "st_mobility_v1" / "train.pkl"

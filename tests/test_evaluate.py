@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth.errors import ConfigError, ModelError
+from synth.core.errors import ConfigError, ModelError
 from synth.evaluate_metrics import (
     DISCRIMINATORS, Budget, accuracy_scores, discriminative_score, discriminator_folds, nearest_neighbour_ratios, pca_2d,
     window_features,
 )
 from synth.evaluate_realism import memorisation_check, real_halves
-from synth.windows import Windows
+from synth.core.windows import Windows
 
 TINY = Budget(steps=20, batch_size=16, seed=1, folds=2)
 HELD_OUT = ["stationary_03_26Hz_4g_mg", "walking_03_26Hz_4g_mg", "running_03_26Hz_4g_mg"]
@@ -100,7 +100,7 @@ def test_window_features_ignore_phase_and_pca_gives_two_columns():
 @pytest.fixture(scope="module")
 def tiny_dataset(trained_run, tmp_path_factory) -> Path:
     """A dataset of 30 windows per class (24 samples) from the session's tiny generator."""
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.generate import generate_dataset
 
     out = tmp_path_factory.mktemp("evaluate") / "dataset"
@@ -227,7 +227,7 @@ def test_user_classifiers_are_scored_per_class_on_real_and_synthetic_in_their_cl
 def rewrite_dataset(source: Path, target: Path, **changes) -> Path:
     """A copy of a dataset folder's dataset.npz with some arrays replaced."""
     from synth.generate import DATASET_FILE
-    from synth.npz import load_npz, save_npz
+    from synth.core.npz import load_npz, save_npz
 
     target.mkdir()
     save_npz(target / DATASET_FILE, {**load_npz(source / DATASET_FILE), **changes})

@@ -22,7 +22,7 @@ HELD_OUT = ["stationary_03_26Hz_4g_mg", "walking_03_26Hz_4g_mg", "running_03_26H
 @pytest.fixture(scope="module")
 def classifier_dir(tmp_path_factory) -> Path:
     """A tiny GMP classifier run folder (preprocessing layer inside, as synth train-classifier writes it)."""
-    from synth.atomic import save_keras, write_json
+    from synth.core.atomic import save_keras, write_json
     from synth.models.har import build_har_classifier
 
     folder = tmp_path_factory.mktemp("classifier")
@@ -52,7 +52,7 @@ def generator_tflite(generator_source) -> bytes:
 
 def test_generator_is_full_int8_batch_1_with_microcontroller_ops_only(generator_source, generator_tflite):
     from synth.export.audit import TFLM_BUILTIN_OPS, audit_ops
-    from synth.export.tflite_file import read_model
+    from synth.core.tflite_file import read_model
 
     info = read_model(generator_tflite)
     assert [t.dtype for t in info.inputs + info.outputs] == ["INT8"] * 3
@@ -69,7 +69,7 @@ def test_same_model_and_samples_give_the_same_bytes(generator_source, generator_
 
 
 def test_tflite_micro_and_litert_agree_with_the_float_generator(generator_source, generator_tflite):
-    from synth.export.tflite_file import read_model
+    from synth.core.tflite_file import read_model
     from synth.export.verify import verify
 
     info = read_model(generator_tflite)
@@ -87,9 +87,9 @@ def test_tflite_micro_and_litert_agree_with_the_float_generator(generator_source
 def test_audit_names_the_op_and_the_layer_that_made_it():
     import keras
 
-    from synth.errors import ModelError
+    from synth.core.errors import ModelError
     from synth.export.audit import audit_ops
-    from synth.export.tflite_file import read_model
+    from synth.core.tflite_file import read_model
     from synth.export.quantize import quantize_to_int8
 
     keras.utils.set_random_seed(0)
@@ -103,7 +103,7 @@ def test_audit_names_the_op_and_the_layer_that_made_it():
 
 
 def test_no_representative_data_is_refused():
-    from synth.errors import ModelError
+    from synth.core.errors import ModelError
     from synth.export.quantize import quantize_to_int8
     from synth.models.autoencoder import build_autoencoder
 

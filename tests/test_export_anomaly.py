@@ -36,7 +36,7 @@ def _train(raw: dict, folder: Path) -> Path:
     from synth.anomaly.dataset import load_anomaly_data
     from synth.anomaly.detector import save_detector
     from synth.anomaly.training import train_detector
-    from synth.config import parse_config
+    from synth.core.config import parse_config
 
     if raw["anomaly"]["source"] == "shuttle":
         pytest.importorskip("river")
@@ -136,7 +136,7 @@ def _odd_rows(shape: tuple[int, ...]) -> np.ndarray:
 @pytest.mark.parametrize("kind", KINDS)
 def test_export_records_scaling_threshold_and_changed_flags(kind, exports, sources, detectors):
     from synth.export.audit import TFLM_BUILTIN_OPS, audit_ops
-    from synth.export.tflite_file import read_model
+    from synth.core.tflite_file import read_model
 
     manifest, source = _manifest(exports[kind]), sources[kind]
     info = json.loads((detectors[kind] / "autoencoder.json").read_text())
@@ -165,7 +165,7 @@ def test_features_are_quantised_after_scaling_over_the_whole_training_range(expo
 @pytest.mark.parametrize("kind", KINDS)
 def test_standalone_c_equals_tflite_micro_on_random_and_held_out_rows(kind, exports, standalone, sources):
     from synth.export.anomaly_flag import flag_constants, prepare_rows, quantize_rows
-    from synth.export.tflite_file import read_graph
+    from synth.core.tflite_file import read_graph
 
     tflite = (exports[kind] / "model.tflite").read_bytes()
     graph = read_graph(tflite)
@@ -272,7 +272,7 @@ def test_cli_exports_a_detector_for_the_pi_and_its_c(run_cli, detectors, exports
 
 
 def test_a_manifest_of_another_model_is_refused_in_one_line(exports, tmp_path):
-    from synth.errors import ConfigError
+    from synth.core.errors import ConfigError
     from synth.export.c_export import export_c
 
     with pytest.raises(ConfigError, match="belongs to another model") as error:
@@ -289,9 +289,9 @@ def test_a_manifest_of_another_model_is_refused_in_one_line(exports, tmp_path):
     ({"scaling": {"low": [0.0], "high": [1.0]}}, "scaling has 1 / 1 values for rows of 9 features"),
 ])
 def test_a_malformed_anomaly_block_is_refused_in_one_line(change, message, exports):
-    from synth.errors import ConfigError
+    from synth.core.errors import ConfigError
     from synth.export.anomaly_flag import flag_constants
-    from synth.export.tflite_file import read_graph
+    from synth.core.tflite_file import read_graph
 
     anomaly = {**_manifest(exports["features"])["extra"]["anomaly"], **change}
     with pytest.raises(ConfigError, match=message) as error:
@@ -300,7 +300,7 @@ def test_a_malformed_anomaly_block_is_refused_in_one_line(change, message, expor
 
 
 def test_a_detector_without_config_or_with_rows_that_do_not_fit_is_refused(detectors, write_config, tmp_path):
-    from synth.errors import DataError, ModelError
+    from synth.core.errors import DataError, ModelError
     from synth.export.quantize import load_export_source
 
     folder = tmp_path / "bare"

@@ -12,7 +12,7 @@ import pytest
 
 from synth.export import c_build
 from synth.export.c_export import export_c
-from synth.export.tflite_file import read_graph
+from synth.core.tflite_file import read_graph
 from synth.export.standalone import generate_standalone
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -33,8 +33,8 @@ def test_sensor_ops_output_what_the_numpy_profile_outputs(name):
     import tensorflow as tf
 
     from synth.models.sensor_tf import sensor_output_tf
-    from synth.profiles import load_profile
-    from synth.transforms import apply_profile
+    from synth.core.profiles import load_profile
+    from synth.core.transforms import apply_profile
 
     profile = load_profile(name)
     x = np.random.default_rng(0).normal(0.0, 3.0, (64, 48, 3)).astype(np.float32)
@@ -49,7 +49,7 @@ def test_clip_stops_gradients_and_quantisation_passes_them():
     import tensorflow as tf
 
     from synth.models.sensor_tf import sensor_output_tf
-    from synth.profiles import load_profile
+    from synth.core.profiles import load_profile
 
     x = tf.constant([[[0.5, -1.0, 1.23456], [2.5, -3.0, 0.0]]], tf.float32)
     with tf.GradientTape() as tape:
@@ -90,7 +90,7 @@ def test_bsd3_feedback_agrees_with_the_numpy_classifier_and_prefers_the_true_cla
 
 
 def test_classifier_lacking_a_generator_class_is_named():
-    from synth.errors import ConfigError
+    from synth.core.errors import ConfigError
     from synth.models.feedback import load_feedback
 
     with pytest.raises(ConfigError, match="has no class for cycling"):
@@ -98,7 +98,7 @@ def test_classifier_lacking_a_generator_class_is_named():
 
 
 def test_classifier_windows_and_rate_are_checked():
-    from synth.errors import ConfigError
+    from synth.core.errors import ConfigError
     from synth.models.feedback import load_feedback
 
     feedback = load_feedback("st_bsd3")
@@ -123,7 +123,7 @@ def save_model_with_unknown_layer(path: Path) -> None:
 def test_keras_file_checks(tmp_path):
     import keras
 
-    from synth.errors import ConfigError, ModelError
+    from synth.core.errors import ConfigError, ModelError
     from synth.models.feedback import load_feedback
 
     save_model_with_unknown_layer(tmp_path / "vendor.h5")
@@ -140,7 +140,7 @@ def test_keras_file_checks(tmp_path):
 def test_zoo_style_model_gets_gravity_preprocessing_and_class_order(tmp_path):
     import keras
 
-    from synth.errors import ModelError
+    from synth.core.errors import ModelError
     from synth.models.feedback import load_feedback
 
     model = keras.Sequential([keras.Input((24, 3, 1)), keras.layers.Flatten(), keras.layers.Dense(4, activation="softmax")])
@@ -156,7 +156,7 @@ def test_zoo_style_model_gets_gravity_preprocessing_and_class_order(tmp_path):
 @pytest.fixture(scope="module")
 def finetuned(tmp_path_factory):
     """One tiny fine-tuning run for +-2 g (shared by the tests that read it)."""
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.finetune import run_finetune
 
     root = tmp_path_factory.mktemp("finetune")
@@ -185,7 +185,7 @@ def test_finetune_writes_a_generator_with_before_after_figures(finetuned):
 
 
 def test_finetune_is_reproducible(finetuned, tmp_path):
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.finetune import run_finetune
 
     folder, raw = finetuned

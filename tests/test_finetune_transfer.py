@@ -13,7 +13,7 @@ import pytest
 from synth.data.csv_capture import write_capture
 from synth.data.st_har import load_st_har
 from synth.data.target import recording_classes, select_recordings
-from synth.errors import ConfigError, DataError
+from synth.core.errors import ConfigError, DataError
 from tests.conftest import ROOT
 from tests.test_cli import assert_one_line_error
 
@@ -28,7 +28,7 @@ def st_windows():
 @pytest.fixture(scope="module")
 def two_class_source(tmp_path_factory) -> Path:
     """A tiny generator of stationary and walking only, as one trained on HAPT would be."""
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.train import run_training
 
     root = tmp_path_factory.mktemp("source")
@@ -123,7 +123,7 @@ def test_a_class_the_source_lacks_starts_from_its_donor_and_source_classes_keep_
 @pytest.fixture(scope="module")
 def one_recording_run(two_class_source, tmp_path_factory) -> Path:
     """A fine-tuning run on one target recording per class, orientation relearned, one turned copy."""
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.finetune import run_finetune
 
     raw = transfer_config(tmp_path_factory.mktemp("k1") / "runs", two_class_source, recordings_per_class=1,
@@ -148,7 +148,7 @@ def test_k_recordings_teach_the_missing_class_and_the_card_says_so(one_recording
 
 
 def test_generated_data_and_its_report_say_which_class_the_target_alone_taught(one_recording_run, tmp_path):
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.evaluate import fine_tuning_target, target_notes
     from synth.generate import generate_dataset
 
@@ -165,7 +165,7 @@ def test_generated_data_and_its_report_say_which_class_the_target_alone_taught(o
 
 
 def test_k_zero_uses_the_classifier_alone_and_leaves_out_what_nothing_teaches(two_class_source, tmp_path):
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.finetune import run_finetune
 
     raw = transfer_config(tmp_path / "runs", two_class_source, recordings_per_class=0)
@@ -179,7 +179,7 @@ def test_k_zero_uses_the_classifier_alone_and_leaves_out_what_nothing_teaches(tw
 
 
 def test_k_beyond_the_recordings_is_refused_before_anything_is_written(tmp_path, two_class_source):
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.finetune import run_finetune
 
     with pytest.raises(ConfigError, match="recordings_per_class is 40"):
@@ -194,7 +194,7 @@ def test_cli_refuses_a_held_out_target_recording(run_cli, write_config, tmp_path
 
 
 def test_both_class_sets_are_named_when_the_source_has_a_class_the_target_lacks(tmp_path, two_class_source):
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.finetune import run_finetune
 
     raw = transfer_config(tmp_path / "runs", two_class_source)
@@ -220,7 +220,7 @@ def _captures(folder: Path, rate_hz: float, sensor: str) -> Path:
     (26.0, "lsm6dsl_2g", "captured at +-2 g (lsm6dsl_2g), below lsm6dsl_4g's +-4 g"),
 ])
 def test_captures_at_another_rate_or_a_smaller_full_scale_are_refused(tmp_path, two_class_source, rate, sensor, expected):
-    from synth.config import parse_config
+    from synth.core.config import parse_config
     from synth.finetune import run_finetune
 
     raw = transfer_config(tmp_path / "runs", two_class_source, recordings_per_class=1)

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 import synth.generate
-from synth.config import parse_config
-from synth.errors import ConfigError, ModelError, OutputError
+from synth.core.config import parse_config
+from synth.core.errors import ConfigError, ModelError, OutputError
 from synth.generate import generate_dataset, load_dataset
-from synth.profiles import load_profile
+from synth.core.profiles import load_profile
 
 CLASSES = ["stationary", "walking", "running"]
 CSV_COLUMNS = ["class", "window", "sample", "time_s", "x_mg", "y_mg", "z_mg", "x_lsb", "y_lsb", "z_lsb"]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from synth.errors import ConfigError
+from synth.core.errors import ConfigError
 from synth.models.wgan_gp import ConditionalWGANGP
 from synth.models.zoo import build_critic, build_generator, orientation_centres, representation_model, to_representation
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from synth.errors import ConfigError
+from synth.core.errors import ConfigError
 from synth.export import arena
 from synth.export.micro_runtime import micro_runtime
-from synth.shipped import SHIPPED_FOLDERS, shipped_folder
+from synth.core.shipped import SHIPPED_FOLDERS, shipped_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from synth.errors import ProfileError
-from synth.profiles import PROFILE_DIR, SensorProfile, code_range, list_profiles, load_profile
+from synth.core.errors import ProfileError
+from synth.core.profiles import PROFILE_DIR, SensorProfile, code_range, list_profiles, load_profile
 
 # LSM6DSL datasheet: (range, register range, CTRL1_XL.FS_XL, mg/LSB) per profile
 DATASHEET = {

@@ -7,8 +7,8 @@ import shutil
 import numpy as np
 import pytest
 
-from synth.config import parse_config
-from synth.errors import ModelError
+from synth.core.config import parse_config
+from synth.core.errors import ModelError
 from synth.generate import generate_dataset, load_dataset
 from synth.realism import INFO_FILE, load_realism_filter, run_autoencoder_training, threshold_of
 

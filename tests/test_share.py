@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from flwr.app import Array, ArrayRecord, ConfigRecord, MetricRecord
 
-from synth.config import parse_config
-from synth.errors import ConfigError
+from synth.core.config import parse_config
+from synth.core.errors import ConfigError
 from synth.share.aggregate import average_generators
 from synth.share.partition import partition
 from synth.share.server import ShareRunError
 from synth.share.validation import Rejected, check_holding, checked_weights
 from synth.share.wire import Holding, decoded_weights, encode_weights, holding_record, read_holding
-from synth.windows import Windows
+from synth.core.windows import Windows
 from share_support import InProcessGrid, tiny_share_config, with_share
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,7 +30,7 @@ from cryptography import x509
 
 from share_support import tiny_share_config
 from test_cli import assert_one_line_error
-from synth.errors import SynthError
+from synth.core.errors import SynthError
 from synth.share import deploy, keys
 from synth.share.node_state import STATE_FILE
 

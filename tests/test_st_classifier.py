@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth.errors import DataError, ModelError
+from synth.core.errors import DataError, ModelError
 from synth.st_classifier import WISDM_CLASS_NAMES, load_st_classifier, load_window_classifier
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -13,8 +13,8 @@ import pytest
 from process_support import interruptible
 
 from synth.data.csv_capture import load_captures, read_capture, write_capture
-from synth.errors import DataError
-from synth.npz import load_npz, save_npz
+from synth.core.errors import DataError
+from synth.core.npz import load_npz, save_npz
 from synth.stream.sources import file_source
 
 GENERATOR = Path(__file__).resolve().parents[1] / "synth" / "assets" / "generators" / "st_har_lsm6dsl_4g"

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth.config import parse_config
+from synth.core.config import parse_config
 from synth.data.csv_capture import write_capture
-from synth.errors import ModelError
+from synth.core.errors import ModelError
 from synth.stream.monitor import build_monitor
 from test_stream_cli import socat_pair, stream_process, wait_for_line  # noqa: F401  (socat_pair is a fixture)
 

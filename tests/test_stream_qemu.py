@@ -45,7 +45,7 @@ def demo(tmp_path_factory):
 @pytest.fixture
 def recording(tmp_path) -> tuple[Path, np.ndarray]:
     """The first windows of one shipped recording per class (mg -> +-4 g LSB) as a capture .npz; (path, lsb)."""
-    from synth.npz import save_npz
+    from synth.core.npz import save_npz
 
     samples = WINDOWS_PER_CLASS * 26
     mg = [np.loadtxt(ST_BSD3 / "dataset" / c / f"{c}_01_26Hz_4g_mg.csv", delimiter=",")[:samples]

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth.config import parse_config
-from synth.errors import ConfigError, ModelError
+from synth.core.config import parse_config
+from synth.core.errors import ConfigError, ModelError
 from synth.train import run_training
 
 CLASSES = ("stationary", "walking", "running")

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth.config import parse_config
-from synth.errors import ConfigError, DataError
-from synth.windows import Windows
+from synth.core.config import parse_config
+from synth.core.errors import ConfigError, DataError
+from synth.core.windows import Windows
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MOBILITY = SHARED / "st_mobility_v1" / "train.pkl"

@@ -5,8 +5,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from synth.profiles import load_profile
-from synth.transforms import (
+from synth.core.profiles import load_profile
+from synth.core.transforms import (
     STANDARD_GRAVITY,
     add_gravity,
     add_noise,
@@ -165,7 +165,7 @@ def test_inputs_are_never_modified():
 
 
 def test_random_orientations_turn_each_window_rigidly_and_reproducibly():
-    from synth.transforms import random_orientations
+    from synth.core.transforms import random_orientations
 
     x = np.random.default_rng(0).normal(size=(200, 12, 3)).astype(np.float32)
     turned = random_orientations(x, np.random.default_rng(1))

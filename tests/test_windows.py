@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from synth.errors import DataError
-from synth.windows import UNLABELLED, Windows, concat, cut_windows
+from synth.core.errors import DataError
+from synth.core.windows import UNLABELLED, Windows, concat, cut_windows
 
 
 def make_windows(n: int = 4, length: int = 6, units: str = "g", classes=("a", "b"), rate_hz: float = 26.0) -> Windows:

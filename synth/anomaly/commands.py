@@ -7,8 +7,8 @@ from typing import Callable, Optional
 
 from synth.anomaly.detector import Detector, load_detector, save_detector
 from synth.anomaly.report import MethodResult, NodeScores, build_report, write_report
-from synth.atomic import build_directory, check_directory_target, check_file_target, write_text
-from synth.config import AnomalyConfig, load_config, require
+from synth.core.atomic import build_directory, check_directory_target, check_file_target, write_text
+from synth.core.config import AnomalyConfig, load_config, require
 
 ALL_NODES = "all"
 

@@ -19,8 +19,8 @@ from synth.anomaly.detector import Detector, save_detector
 from synth.anomaly.partition import NodeRows, partition
 from synth.anomaly.report import MethodResult, NodeScores, build_report, write_report
 from synth.anomaly.training import train_detector
-from synth.atomic import build_directory
-from synth.config import Config, load_config, require
+from synth.core.atomic import build_directory
+from synth.core.config import Config, load_config, require
 
 METHODS = ("local", "federated", "centralised")
 CENTRAL_DIR, FEDERATED_DIR = "centralised", "federated"

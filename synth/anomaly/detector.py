@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from synth.anomaly.statistics import MinMax
-from synth.atomic import build_directory, save_keras, write_json
-from synth.errors import DataError, ModelError
+from synth.core.atomic import build_directory, save_keras, write_json
+from synth.core.errors import DataError, ModelError
 from synth.realism import INFO_FILE, MODEL_FILE, read_autoencoder_folder, reconstruction_errors
 
 FEATURES, WINDOWS = "features", "windows"

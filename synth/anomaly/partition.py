@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synth.anomaly.rows import Rows
-from synth.errors import ConfigError
+from synth.core.rows import Rows
+from synth.core.errors import ConfigError
 
 MIN_SHARE = 0.2  # of an equal share: the smallest non-IID node still has rows to train on
 

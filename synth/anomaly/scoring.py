@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from synth.anomaly.detector import Detector
-from synth.anomaly.rows import NORMAL, Rows, make_rows
-from synth.errors import DataError
+from synth.core.rows import NORMAL, Rows, make_rows
+from synth.core.errors import DataError
 
 
 def read_rows_for(detector: Detector, path: Path) -> Rows:
@@ -29,7 +29,7 @@ def read_rows_for(detector: Detector, path: Path) -> Rows:
         rows = _csv(path, detector, settings.get("label_column"))
     else:
         from synth.anomaly.dataset import load_feature_rows
-        from synth.config import AnomalyConfig
+        from synth.core.config import AnomalyConfig
 
         rows, _ = load_feature_rows(AnomalyConfig.model_validate(settings), path.parent, 0,
                                     detector.info.get("vocabulary"), path=path)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synth.errors import DataError
+from synth.core.errors import DataError
 
 MIN_RANGE = 1e-12  # a constant feature scales to 0 instead of dividing by zero
 

@@ -1,4 +1,4 @@
-"""Real data loaders: one module per source, all returning ``synth.windows.Windows`` in g.
+"""Real data loaders: one module per source, all returning ``synth.core.windows.Windows`` in g.
 
 This package module holds what every loader shares: a ``Recording`` (one contiguous stretch of
 samples in g with per-sample class indices), the mapping of source labels to output classes, and
@@ -19,8 +19,8 @@ from typing import Callable, Hashable, Mapping, Optional, Sequence
 
 import numpy as np
 
-from synth.errors import DataError
-from synth.windows import UNLABELLED, Windows, concat, cut_windows
+from synth.core.errors import DataError
+from synth.core.windows import UNLABELLED, Windows, concat, cut_windows
 
 ClassMapping = Mapping[str, Sequence[int | str]]
 
@@ -110,14 +110,14 @@ def _recording_windows(rec: Recording, classes: Sequence[str], to_hz: float, len
 def resample_recording(
     samples: np.ndarray, labels: np.ndarray, from_hz: float, to_hz: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Resample samples (S, C) with ``synth.transforms.resample``; labels (S,) follow the
+    """Resample samples (S, C) with ``synth.core.transforms.resample``; labels (S,) follow the
     nearest original sample. Returns (samples (S', C) float64, labels (S',) int64).
 
     The recording is padded with copies of its end samples before filtering and the padding is
     trimmed afterwards: the polyphase filter would otherwise see zeros beyond each end and pull
     the first and last few samples (gravity included) towards 0 g.
     """
-    from synth.transforms import resample  # SciPy loads only when a recording is resampled (see above)
+    from synth.core.transforms import resample  # SciPy loads only when a recording is resampled (see above)
 
     ratio = Fraction(to_hz / from_hz).limit_denominator(1000)  # the ratio resample() uses
     if ratio == 1 or len(samples) == 0:

@@ -30,13 +30,13 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from synth.atomic import open_atomic
+from synth.core.atomic import open_atomic
 from synth.data import (
     ClassMapping, Recording, find_files, first_non_number, label_array, resolve_classes, windows_from_recordings,
 )
-from synth.errors import DataError
-from synth.transforms import mg_to_g
-from synth.windows import Windows
+from synth.core.errors import DataError
+from synth.core.transforms import mg_to_g
+from synth.core.windows import Windows
 
 COLUMNS = ("time_s", "x_mg", "y_mg", "z_mg")
 LABEL = "label"

@@ -29,9 +29,9 @@ from urllib.parse import urlparse
 import requests
 from tqdm import tqdm
 
-from synth.atomic import build_directory
+from synth.core.atomic import build_directory
 from synth.data.registry import DatasetSpec, FileSpec, get_dataset
-from synth.errors import FetchError, OutputError
+from synth.core.errors import FetchError, OutputError
 
 CHUNK_BYTES = 1 << 20  # 1 MiB: bounded memory while unpacking and hashing files of up to 207 MB
 # A read that breaks off loses its partly filled chunk (urllib3 fills whole chunks), so network

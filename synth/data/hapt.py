@@ -44,8 +44,8 @@ import numpy as np
 import pandas as pd
 
 from synth.data import ClassMapping, Recording, first_non_number, resolve_classes, windows_from_recordings
-from synth.errors import DataError, first_line
-from synth.windows import Windows
+from synth.core.errors import DataError, first_line
+from synth.core.windows import Windows
 
 RATE_HZ = 50.0
 RAW_DATA = "RawData"

@@ -38,9 +38,9 @@ import pandas as pd
 from synth.data import (
     ClassMapping, Recording, find_files, first_non_number, label_array, resolve_classes, windows_from_recordings,
 )
-from synth.errors import DataError
-from synth.transforms import ms2_to_g
-from synth.windows import Windows
+from synth.core.errors import DataError
+from synth.core.transforms import ms2_to_g
+from synth.core.windows import Windows
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 from urllib.parse import urlparse
 
 from synth.data import hapt
-from synth.errors import DataError, FetchError
+from synth.core.errors import DataError, FetchError
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from typing import Optional
 import numpy as np
 
 from synth.data import ClassMapping, Recording, resolve_classes, windows_from_recordings
-from synth.errors import DataError
-from synth.windows import UNLABELLED, Windows
+from synth.core.errors import DataError
+from synth.core.windows import UNLABELLED, Windows
 
 RATE_HZ = 26.0
 LABELS = {0: "stationary", 1: "walking", 2: "jogging", 3: "biking", 4: "vehicle"}

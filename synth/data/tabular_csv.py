@@ -1,4 +1,4 @@
-"""Tabular CSV telemetry -> ``synth.anomaly.rows.Rows``, and the CSV helpers the table loaders share.
+"""Tabular CSV telemetry -> ``synth.core.rows.Rows``, and the CSV helpers the table loaders share.
 
 Format (UTF-8, an optional byte-order mark, comma-separated, ``"`` quotes allowed)::
 
@@ -27,9 +27,9 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from synth.anomaly.rows import NORMAL, Rows, make_rows
+from synth.core.rows import NORMAL, Rows, make_rows
 from synth.data import first_non_number
-from synth.errors import ConfigError, DataError, first_line
+from synth.core.errors import ConfigError, DataError, first_line
 
 NORMAL_LABELS = ("0", "normal", "benign", "Normal", "BENIGN", "false", "False")
 ANOMALY = "anomaly"  # kind of an anomalous row whose label is a number or a truth value

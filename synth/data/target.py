@@ -22,8 +22,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from synth.errors import ConfigError, DataError
-from synth.windows import Windows
+from synth.core.errors import ConfigError, DataError
+from synth.core.windows import Windows
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def check_captures(captures: Sequence[CaptureSettings], rate_hz: float, full_sca
     The full scale is that of the sensor profile a capture names (captures naming none are taken
     as made with the target profile).
     """
-    from synth.profiles import load_profile
+    from synth.core.profiles import load_profile
 
     for capture in captures:
         if not np.isclose(capture.rate_hz, rate_hz, rtol=1e-3):

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from synth.anomaly.statistics import MIN_RANGE
-from synth.errors import ConfigError, DataError
+from synth.core.errors import ConfigError, DataError
 from synth.export.c_array import _c_string
-from synth.export.tflite_file import Graph, read_graph
+from synth.core.tflite_file import Graph, read_graph
 from synth.export.standalone import environment
 
 SATURATE = np.float32(512.0)  # |x| beyond any int8 code whatever the zero point: rounding can stop there

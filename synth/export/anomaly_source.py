@@ -22,10 +22,10 @@ from typing import Optional
 
 import numpy as np
 
-from synth.errors import DataError, ModelError
+from synth.core.errors import DataError, ModelError
 from synth.export.sources import ExportSource, _pick, _profile_constants
 from synth.realism import INFO_FILE, MODEL_FILE
-from synth.runs import hash_file
+from synth.core.runs import hash_file
 
 KIND = "anomaly_detector"
 LABELS = ["normal", "anomalous"]  # index = what NAME_is_anomaly returns
@@ -70,7 +70,7 @@ class DetectorSource(ExportSource):
 def detector_source(source: Path, config: Optional[str | Path], max_samples: int, seed: int) -> DetectorSource:
     """The DetectorSource of the detector folder ``source``; ``config`` overrides the rows' config."""
     from synth.anomaly.detector import load_detector
-    from synth.anomaly.rows import concat_rows
+    from synth.core.rows import concat_rows
 
     detector = load_detector(source)
     settings, data = _detector_data(detector, source, config)
@@ -85,7 +85,7 @@ def detector_source(source: Path, config: Optional[str | Path], max_samples: int
 def _detector_data(detector, source: Path, config: Optional[str | Path]):
     """(Config, AnomalyData) of ``config`` (its folder as base) or of the detector's own config (base: here)."""
     from synth.anomaly.dataset import load_anomaly_data
-    from synth.config import load_config, parse_config, require
+    from synth.core.config import load_config, parse_config, require
 
     if config is not None:
         settings, base_dir = load_config(config), Path(config).parent

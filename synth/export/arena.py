@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from synth.errors import ModelError
+from synth.core.errors import ModelError
 from synth.export.micro_runtime import micro_runtime
 
 ALIGNMENT = 16  # tflite-micro aligns the arena and its buffers to 16 bytes

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from synth.errors import ModelError
-from synth.export.tflite_file import ModelInfo, OpInfo
+from synth.core.errors import ModelError
+from synth.core.tflite_file import ModelInfo, OpInfo
 
 TFLM_BUILTIN_OPS = frozenset("""
 ABS ADD ADD_N ARG_MAX ARG_MIN ASSIGN_VARIABLE AVERAGE_POOL_2D BATCH_MATMUL BATCH_TO_SPACE_ND BROADCAST_ARGS

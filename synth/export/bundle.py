@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from synth.atomic import build_directory, check_directory_target, write_bytes, write_json
-from synth.errors import ConfigError, ModelError
+from synth.core.atomic import build_directory, check_directory_target, write_bytes, write_json
+from synth.core.errors import ConfigError, ModelError
 
 TARGETS = ("stm32", "pi")
 MODEL_FILE = "model.tflite"
@@ -27,7 +27,7 @@ def export_model(kind: str, source: str | Path, target: str, out: str | Path, co
     """
     from synth.export.arena import probe_arena
     from synth.export.audit import audit_ops
-    from synth.export.tflite_file import read_model
+    from synth.core.tflite_file import read_model
     from synth.export.manifest import build_manifest
     from synth.export.quantize import load_export_source, quantize_to_int8
     from synth.export.verify import verify

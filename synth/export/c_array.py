@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from synth.export.tflite_file import Graph
+from synth.core.tflite_file import Graph
 from synth.export.standalone import environment
 from synth.export.standalone_ops import UnsupportedOpError
 

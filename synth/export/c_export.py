@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.atomic import build_directory
-from synth.errors import ConfigError, ModelError
+from synth.core.atomic import build_directory
+from synth.core.errors import ConfigError, ModelError
 from synth.export.anomaly_flag import anomaly_files
 from synth.export.c_array import config_header, data_files, tflm_files
-from synth.export.tflite_file import load_tflite, read_graph
+from synth.core.tflite_file import load_tflite, read_graph
 from synth.export.standalone import check_identifier, generate_standalone
 from synth.export.standalone_plan import plan_memory
 

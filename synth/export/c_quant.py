@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from synth.export.tflite_file import Tensor
+from synth.core.tflite_file import Tensor
 
 
 def quantize_multiplier(real: float) -> tuple[int, int]:

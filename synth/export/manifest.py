@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 
-from synth.export.tflite_file import ModelInfo
+from synth.core.tflite_file import ModelInfo
 
 FORMAT = "synth-export/1"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from synth.errors import ConfigError
+from synth.core.errors import ConfigError
 
 MISSING = ("the microcontroller interpreter (tflite-micro) is not installed; exports for --runtime tflm and "
            "their verification need it: pip install 'synth[export]'")

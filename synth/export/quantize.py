@@ -26,7 +26,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from synth.errors import ModelError, first_line
+from synth.core.errors import ModelError, first_line
 from synth.export.sources import KINDS, ExportSource, load_export_source
 
 __all__ = ["quantize_to_int8", "load_export_source", "ExportSource", "KINDS", "DEFAULT_SAMPLES"]

@@ -27,9 +27,9 @@ from typing import Optional
 
 import numpy as np
 
-from synth.errors import ConfigError, ModelError
-from synth.runs import hash_file
-from synth.windows import Windows
+from synth.core.errors import ConfigError, ModelError
+from synth.core.runs import hash_file
+from synth.core.windows import Windows
 
 KINDS = ("generator", "classifier", "autoencoder")
 DEFAULT_PROFILE = "lsm6dsl_4g"  # ST's HAR firmware setting: LSM6DSL, 26 Hz, +-4 g
@@ -81,7 +81,7 @@ def _read_config(path: Optional[str | Path]):
     """(Config, its folder) or None."""
     if path is None:
         return None
-    from synth.config import load_config
+    from synth.core.config import load_config
 
     config = load_config(path)
     if config.data is None:
@@ -268,7 +268,7 @@ def _pick(x: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 def _profile_constants(name: str) -> dict:
     """Sensor-profile constants a firmware needs: full scale, sensitivity, data rate, register code."""
-    from synth.profiles import load_profile
+    from synth.core.profiles import load_profile
 
     p = load_profile(name)
     return {"name": p.name, "sensor": p.sensor, "board": p.board, "full_scale_g": p.full_scale_g,

@@ -11,11 +11,11 @@ import re
 import jinja2
 import numpy as np
 
-from synth.errors import ConfigError, ModelError
-from synth.export.tflite_file import Graph, read_graph
+from synth.core.errors import ConfigError, ModelError
+from synth.core.tflite_file import Graph, read_graph
 from synth.export.standalone_ops import Context, lower
 from synth.export.standalone_plan import plan_memory
-from synth.shipped import shipped_folder
+from synth.core.shipped import shipped_folder
 
 TEMPLATES = shipped_folder("firmware_export")
 KERNEL_FILES = ("synth_kernels.h", "synth_kernels.c")

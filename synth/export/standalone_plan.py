@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synth.export.tflite_file import Graph
+from synth.core.tflite_file import Graph
 
 ALIAS_OPS = ("RESHAPE", "EXPAND_DIMS", "SQUEEZE")
 ALIGN = 4  # bytes: keeps each buffer word-aligned on the Cortex-M4

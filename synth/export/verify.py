@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from synth.export.tflite_file import ModelInfo, TensorInfo
+from synth.core.tflite_file import ModelInfo, TensorInfo
 from synth.export.micro_runtime import micro_runtime
 
 MAX_VERIFY_SAMPLES = 1000  # per runtime: enough for an accuracy to 0.1 point, a few seconds each

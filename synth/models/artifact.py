@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.atomic import save_keras, write_json
-from synth.errors import ModelError, first_line
-from synth.npz import load_npz, save_npz
-from synth.runs import hash_file
+from synth.core.atomic import save_keras, write_json
+from synth.core.errors import ModelError, first_line
+from synth.core.npz import load_npz, save_npz
+from synth.core.runs import hash_file
 
 METADATA = "generator.json"
 WEIGHTS = "generator.weights.npz"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from synth.errors import ConfigError
+from synth.core.errors import ConfigError
 
 MIN_WINDOW = 8  # two stride-2 convolutions need a few samples to work on
 

@@ -1,6 +1,6 @@
 """Training checkpoints of the conditional WGAN-GP: every variable needed to resume exactly.
 
-A checkpoint is one deterministic .npz (see synth.npz) holding the generator's and critic's
+A checkpoint is one deterministic .npz (see synth.core.npz) holding the generator's and critic's
 weights, both optimizers' state and the model's random-stream state, written atomically as
 ``checkpoints/step_<NNNNNNNN>.npz``. Resuming from it and replaying the data stream from the
 same step gives the same weights as a run that was never interrupted.
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.errors import ModelError
-from synth.npz import load_npz, save_npz
+from synth.core.errors import ModelError
+from synth.core.npz import load_npz, save_npz
 
 _NAME = re.compile(r"step_(\d{8})\.npz$")
 KEEP_LAST = 2

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from synth.models.zoo import to_representation
-from synth.windows import Windows
+from synth.core.windows import Windows
 
 DISTANCE_BATCH = 1024
 

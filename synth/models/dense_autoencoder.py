@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from synth.errors import ConfigError
+from synth.core.errors import ConfigError
 
 FEDIOT_RATIOS = (86 / 115, 58 / 115, 38 / 115, 29 / 115)
 MIN_UNITS = 2

@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from synth.classifiers import BSD3_CLASSES, BSD3_MODEL, canonical_class, load_keras, majority_vote
-from synth.errors import ConfigError, ModelError
+from synth.core.errors import ConfigError, ModelError
 from synth.preprocessing import RATE_HZ, ST_G_TO_MS2
 from synth.st_classifier import WISDM_CLASS_NAMES, check_output_count
 

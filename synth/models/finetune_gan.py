@@ -20,7 +20,7 @@ from synth.models.feedback import ClassifierFeedback
 from synth.models.sensor_tf import sensor_output_tf
 from synth.models.wgan_gp import ConditionalWGANGP
 from synth.models.zoo import MIN_SCALE_G, window_representation
-from synth.profiles import SensorProfile
+from synth.core.profiles import SensorProfile
 
 
 def representation_tf(x_g: tf.Tensor, label: tf.Tensor, scales_g: np.ndarray) -> tf.Tensor:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from synth.errors import ConfigError
+from synth.core.errors import ConfigError
 from synth.preprocessing_tf import GravityRotationSuppression
 
 ARCHITECTURES = ("ign", "gmp")

@@ -1,6 +1,6 @@
 """A sensor profile as differentiable TensorFlow ops, for training through the sensor's output.
 
-``sensor_output_tf`` is synth.transforms.apply_profile without noise or offset: mounting
+``sensor_output_tf`` is synth.core.transforms.apply_profile without noise or offset: mounting
 rotation, saturation at the full scale and quantisation to the output register's codes, on
 windows (B, T, 3) in g. The forward pass gives exactly the values the NumPy transform gives;
 the backward pass must still tell the generator which way to move:
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from synth.profiles import SensorProfile, code_range
+from synth.core.profiles import SensorProfile, code_range
 
 
 def quantise_straight_through(x_g: tf.Tensor, lsb_g: float) -> tf.Tensor:

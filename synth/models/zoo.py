@@ -27,7 +27,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from synth.errors import ConfigError
+from synth.core.errors import ConfigError
 
 MIN_WINDOW = 8
 MIN_SCALE_G = 1e-3  # one mg: the floor of a class's motion scale (a perfectly still class)

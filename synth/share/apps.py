@@ -19,8 +19,8 @@ from flwr.app import Context, Message
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 
-from synth.config import Config, load_config, require
-from synth.errors import ConfigError
+from synth.core.config import Config, load_config, require
+from synth.core.errors import ConfigError
 
 SHARE_CONFIG, OUT_DIR, MIN_NODES = "share-config", "out-dir", "min-nodes"
 DATA_CONFIG, STATE_DIR, NODE_NAME = "data-config", "state-dir", "node-name"

@@ -19,8 +19,8 @@ from typing import Callable
 
 from flwr.app import ConfigRecord, Message, MetricRecord, RecordDict
 
-from synth.config import Config, parse_config
-from synth.errors import ConfigError
+from synth.core.config import Config, parse_config
+from synth.core.errors import ConfigError
 from synth.share.node import Instruction, NodeData, RoundOutcome, run_round
 from synth.share.shapes import classifier_shapes, generator_shapes
 from synth.share.validation import Rejected, check_holding, checked_weights

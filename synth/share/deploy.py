@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Iterator, NoReturn, Optional, Sequence
 
-from synth.errors import ConfigError, OutputError, SynthError, first_line
+from synth.core.errors import ConfigError, OutputError, SynthError, first_line
 from synth.share import keys
 
 CONNECT_TIMEOUT_S = 5.0  # TCP connect + TLS handshake budget of the reachability check, seconds
@@ -96,7 +96,7 @@ def check_link_files(certs: Path) -> keys.ClusterFiles:
 def check_config_section(path: Path, section: str) -> None:
     """ConfigError unless ``path`` is a valid synth config with the section ``section``
     ("data" for a node's own recordings, "share" for a run)."""
-    from synth.config import load_config, require
+    from synth.core.config import load_config, require
 
     require(getattr(load_config(path), section), section, str(path))
 

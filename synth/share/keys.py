@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from synth import atomic
-from synth.errors import ConfigError
+from synth.core import atomic
+from synth.core.errors import ConfigError
 
 DEFAULT_HOSTS = ("localhost", "127.0.0.1")
 CA_DAYS = 3650  # lifetime of the CA certificate, days

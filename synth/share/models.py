@@ -14,9 +14,9 @@ import keras
 import numpy as np
 
 from synth.share.wire import model_weights
-from synth.config import Config
+from synth.core.config import Config
 from synth.share.node_state import NodeState, assign_arrays, variables_to_arrays
-from synth.windows import Windows
+from synth.core.windows import Windows
 
 PREDICT_BATCH = 1024
 
@@ -29,7 +29,7 @@ class SharedModels:
         from synth.models.har import build_har_classifier
         from synth.models.training import build_wgan
         from synth.models.zoo import build_generator
-        from synth.profiles import load_profile
+        from synth.core.profiles import load_profile
 
         keras.utils.set_random_seed(config.seed)  # every node starts from the same initial weights
         self.config, self.n_classes = config, n_classes

@@ -32,11 +32,11 @@ from typing import Optional
 
 import numpy as np
 
-from synth.config import Config
+from synth.core.config import Config
 from synth.share.node_models import write_node_models
 from synth.share.node_state import NodeState, load_state, save_state
 from synth.share.wire import Holding
-from synth.windows import Windows, concat
+from synth.core.windows import Windows, concat
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synth.atomic import save_keras, write_json
-from synth.config import Config
-from synth.windows import Windows
+from synth.core.atomic import save_keras, write_json
+from synth.core.config import Config
+from synth.core.windows import Windows
 
 GENERATOR_DIR, CLASSIFIER_DIR = "generator", "classifier"
 
@@ -22,8 +22,8 @@ GENERATOR_DIR, CLASSIFIER_DIR = "generator", "classifier"
 def write_node_models(state_dir: Path, models, config: Config, local: Windows, provenance: dict, scores: dict) -> None:
     """Write ``generator/`` (unless no GAN is trained in this mode) and ``classifier/`` into ``state_dir``."""
     from synth.models.artifact import GeneratorInfo, save_generator
-    from synth.profiles import load_profile
-    from synth.runs import hash_arrays
+    from synth.core.profiles import load_profile
+    from synth.core.runs import hash_arrays
     from synth.train_classifier import INFO_FILE, MODEL_FILE, classifier_contract
 
     data_hash = hash_arrays(local.x, local.y, extra=",".join(local.classes))

@@ -21,8 +21,8 @@ from typing import Optional
 
 import numpy as np
 
-from synth.atomic import write_json
-from synth.npz import load_npz, save_npz
+from synth.core.atomic import write_json
+from synth.core.npz import load_npz, save_npz
 from synth.share.wire import Holding
 
 STATE_FILE = "state.json"

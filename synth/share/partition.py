@@ -22,8 +22,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from synth.errors import ConfigError
-from synth.windows import Windows
+from synth.core.errors import ConfigError
+from synth.core.windows import Windows
 
 SPLITS = ("by_recording", "by_class", "one_class")
 

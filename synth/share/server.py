@@ -19,9 +19,9 @@ from pathlib import Path
 from flwr.app import ArrayRecord, ConfigRecord, Message, RecordDict
 from flwr.serverapp import Grid
 
-from synth.atomic import write_json
-from synth.config import Config
-from synth.errors import SynthError
+from synth.core.atomic import write_json
+from synth.core.config import Config
+from synth.core.errors import SynthError
 from synth.share import client as msg
 from synth.share.aggregate import average_generators, average_weights
 from synth.share.shapes import classifier_shapes, generator_shapes

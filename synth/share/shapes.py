@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 
-from synth.config import Config
+from synth.core.config import Config
 
 
 def generator_shapes(config: Config, window: int, n_classes: int) -> dict[str, tuple[int, ...]]:
@@ -30,7 +30,7 @@ def _architecture_key(config: Config) -> str:
 @functools.lru_cache(maxsize=8)
 def _shapes(kind: str, key: str, window: int, n_classes: int) -> dict[str, tuple[int, ...]]:
     from synth.share.wire import model_weights
-    from synth.profiles import load_profile
+    from synth.core.profiles import load_profile
 
     raw = json.loads(key)
     if kind == "generator":

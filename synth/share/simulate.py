@@ -19,9 +19,9 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from synth.atomic import build_directory
-from synth.config import load_config, require
-from synth.errors import ConfigError
+from synth.core.atomic import build_directory
+from synth.core.config import load_config, require
+from synth.core.errors import ConfigError
 from synth.share.apps import MIN_NODES, OUT_DIR, SHARE_CONFIG, make_apps
 from synth.share.node_data import simulated_nodes
 from synth.share.server import LOG_FILE, ShareRunError

@@ -7,7 +7,7 @@ committed header equals what this renders.
 from __future__ import annotations
 
 
-from synth.shipped import shipped_folder
+from synth.core.shipped import shipped_folder
 from synth.stream import frame
 
 EXPORT_DIR = shipped_folder("firmware_export")
@@ -45,7 +45,7 @@ def render_header() -> str:
 
 def main() -> None:
     """Write the header next to the template folder."""
-    from synth.atomic import write_text
+    from synth.core.atomic import write_text
 
     write_text(HEADER_PATH, render_header())
     print(f"wrote {HEADER_PATH}")

@@ -14,7 +14,7 @@ import queue
 import serial
 import serial.tools.list_ports
 
-from synth.errors import SynthError
+from synth.core.errors import SynthError
 
 log = logging.getLogger(__name__)
 BITS_PER_BYTE = 10  # 8N1

@@ -12,8 +12,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from synth.errors import ModelError
-from synth.transforms import lsb_to_g
+from synth.core.errors import ModelError
+from synth.core.transforms import lsb_to_g
 
 
 @dataclass

@@ -105,7 +105,7 @@ def build_stream_demo(tflite: Path, folder: Path, sensitivity_mg_per_lsb: float,
     input is g / 4). ``manifest`` adds the class labels to the firmware's lines.
     """
     from synth.export.c_export import export_c
-    from synth.export.tflite_file import load_tflite, read_graph
+    from synth.core.tflite_file import load_tflite, read_graph
 
     code = folder / "c"
     export_c(tflite, code, runtime="standalone", name=name, manifest_path=manifest)

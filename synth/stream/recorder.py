@@ -18,8 +18,8 @@ from typing import Mapping
 
 import numpy as np
 
-from synth.errors import OutputError
-from synth.npz import save_npz
+from synth.core.errors import OutputError
+from synth.core.npz import save_npz
 from synth.stream.csv_format import mg_text
 
 FSYNC_EVERY_S = 1.0

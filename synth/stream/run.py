@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from synth.errors import ConfigError
-from synth.profiles import load_profile
+from synth.core.errors import ConfigError
+from synth.core.profiles import load_profile
 from synth.stream.link import check_budget, open_link
 from synth.stream.pacing import Pacer
 from synth.stream.summary import StreamSummary

@@ -13,7 +13,7 @@ from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from synth.errors import DataError
+from synth.core.errors import DataError
 
 WINDOWS_PER_CALL = 64  # generator batch: at 26 Hz and 48-sample windows, two minutes of data per call
 
@@ -45,7 +45,7 @@ def synthetic_source(generator_dir: Path, profile_name: str, classes: Sequence[s
     The profile's data rate becomes the generator's (the windows are made at that rate).
     """
     from synth.models.artifact import load_generator
-    from synth.profiles import load_profile
+    from synth.core.profiles import load_profile
 
     load_profile(profile_name)  # a bad name fails before the model loads
     generator, info = load_generator(generator_dir)
@@ -54,7 +54,7 @@ def synthetic_source(generator_dir: Path, profile_name: str, classes: Sequence[s
 
     def chunks() -> Iterator[np.ndarray]:
         from synth.models.sampling import sample_windows
-        from synth.transforms import apply_profile
+        from synth.core.transforms import apply_profile
 
         rng = np.random.default_rng([seed, 2])
         for round_index in range(1 << 31):
@@ -98,7 +98,7 @@ def _dataset_source(folder: Path, classes: Sequence[str]) -> Source:
 
 def _capture_npz_source(path: Path) -> Source:
     """A capture .npz written by ``synth stream --source live --record`` (``lsb``, ``rate_hz``, sensitivity)."""
-    from synth.npz import load_npz
+    from synth.core.npz import load_npz
 
     try:
         arrays = load_npz(path)
@@ -110,7 +110,7 @@ def _capture_npz_source(path: Path) -> Source:
 def _capture_csv_source(path: Path, profile_name: str) -> Source:
     """A capture CSV (mg) as the profile's output codes, at the capture's rate."""
     from synth.data.csv_capture import read_capture
-    from synth.profiles import load_profile
+    from synth.core.profiles import load_profile
 
     profile = load_profile(profile_name)
     capture = read_capture(path)

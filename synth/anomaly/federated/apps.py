@@ -21,7 +21,7 @@ from flwr.app import Context, Message
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 
-from synth.config import Config, load_config
+from synth.core.config import Config, load_config
 from synth.share.apps import OUT_DIR, run_config, run_setting
 
 CONFIG_KEY = "anomaly-config"

@@ -26,7 +26,7 @@ import numpy as np
 from flwr.app import Array, ArrayRecord, ConfigRecord
 
 from synth.anomaly.statistics import MinMax
-from synth.config import Config
+from synth.core.config import Config
 
 STAGE, DESCRIPTION, RANGE, MODEL, SCALING, METRICS, KINDS = (
     "stage", "description", "range", "model", "scaling", "metrics", "kinds")

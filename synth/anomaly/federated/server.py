@@ -25,9 +25,9 @@ from synth.anomaly.detector import input_info, save_detector
 from synth.anomaly.federated import messages as m
 from synth.anomaly.statistics import MinMax, Moments
 from synth.anomaly.training import build_model
-from synth.atomic import write_json
-from synth.config import Config
-from synth.errors import SynthError
+from synth.core.atomic import write_json
+from synth.core.config import Config
+from synth.core.errors import SynthError
 from synth.share.aggregate import average_weights
 from synth.share.server import ShareRunError, wait_for_nodes
 from synth.share.validation import Rejected, checked_weights

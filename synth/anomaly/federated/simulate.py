@@ -13,7 +13,7 @@ from pathlib import Path
 
 from synth.anomaly.federated.apps import CONFIG_KEY, make_apps, simulated_sites
 from synth.anomaly.federated.server import LOG_FILE
-from synth.atomic import build_directory
+from synth.core.atomic import build_directory
 from synth.share.server import ShareRunError
 from synth.share.apps import MIN_NODES, OUT_DIR
 from synth.share.simulate import run_engine

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 from scipy import signal
 
-from synth.profiles import SensorProfile, code_range
+from synth.core.profiles import SensorProfile, code_range
 
 STANDARD_GRAVITY = 9.80665  # m/s^2 per g
 

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from synth.errors import ConfigError
+from synth.core.errors import ConfigError
 
 
 def available_memory_bytes() -> int:

@@ -21,4 +21,4 @@ def shipped_folder(name: str) -> Path:
     packaged = Path(str(files("synth").joinpath(name)))
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[1] / name
+    return Path(__file__).resolve().parents[2] / name

@@ -14,8 +14,8 @@ from typing import Mapping
 
 import numpy as np
 
-from synth.atomic import open_atomic
-from synth.errors import DataError
+from synth.core.atomic import open_atomic
+from synth.core.errors import DataError
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from synth.errors import OutputError
+from synth.core.errors import OutputError
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:

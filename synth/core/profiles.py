@@ -28,8 +28,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from synth.errors import ProfileError
-from synth.shipped import shipped_folder
+from synth.core.errors import ProfileError
+from synth.core.shipped import shipped_folder
 
 PROFILE_DIR = shipped_folder("sensor_profiles")
 AXES = 3

@@ -12,8 +12,8 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from synth.errors import ConfigError
-from synth.limits import SEED_MAX
+from synth.core.errors import ConfigError
+from synth.core.limits import SEED_MAX
 
 
 class _Strict(BaseModel):

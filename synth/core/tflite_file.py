@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.errors import ModelError
+from synth.core.errors import ModelError
 
 @dataclass(frozen=True)
 class TensorInfo:

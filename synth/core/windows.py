@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from synth.errors import DataError
+from synth.core.errors import DataError
 
 UNITS = ("g", "mg", "m/s^2")
 UNLABELLED = -1  # per-sample label of samples that belong to no class (e.g. PAMAP2 activity 0)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.atomic import write_bytes
+from synth.core.atomic import write_bytes
 
 AXES = ("x", "y", "z")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from synth.errors import DataError
+from synth.core.errors import DataError
 
 NORMAL = "normal"
 
