@@ -32,7 +32,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from synth.core.config import load_config  # noqa: E402
-from synth.classifiers import zoo_model_paths  # noqa: E402
+from synth.classify.classifiers import zoo_model_paths  # noqa: E402
 from synth.evaluate import classifier_specs, evaluate  # noqa: E402
 from synth.evaluate_metrics import Budget  # noqa: E402
 from synth.generate import generate_dataset  # noqa: E402

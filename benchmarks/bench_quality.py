@@ -32,7 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from synth.classifiers import (  # noqa: E402
+from synth.classify.classifiers import (  # noqa: E402
     SHARED_DATA, StBsd3Classifier, StZooClassifier, mobility_pickle, train_mobility_classifier, zoo_model_paths,
 )
 from synth.core.config import DataConfig, parse_config  # noqa: E402

@@ -309,7 +309,7 @@ def centralised(models: Models, config_file: Path, nodes: int) -> dict:
 
 def judge_rates(judge, x: np.ndarray, y: np.ndarray, classes: tuple[str, ...]) -> dict[str, Optional[float]]:
     """Share of windows (N, T, 3) in g of each class that ``judge`` names as that class (None if it cannot)."""
-    from synth.classifiers import canonical_class
+    from synth.classify.classifiers import canonical_class
 
     predicted = judge.predict(x, class_names=classes) if len(x) else np.zeros(0, object)
     rates = {}
@@ -546,7 +546,7 @@ def main() -> None:
 
 def _run_parts(bench: Bench, parts: list[str], results: dict, out: Path) -> None:
     """Run the chosen parts in order, saving results.json after each (a late failure keeps the rest)."""
-    from synth.classifiers import StBsd3Classifier
+    from synth.classify.classifiers import StBsd3Classifier
 
     models, judge, s = Models(), StBsd3Classifier(), bench.settings
     steps = {

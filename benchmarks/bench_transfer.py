@@ -172,7 +172,7 @@ def classifier_scores(train: Windows, test: Windows, budget) -> dict:
 
 def st_bsd3_scores(synthetic: Windows) -> dict:
     """ST's BSD-3 classifier: share of synthetic windows of each class it labels as that class."""
-    from synth.classifiers import StBsd3Classifier
+    from synth.classify.classifiers import StBsd3Classifier
 
     predicted = StBsd3Classifier().predict(synthetic.x)
     per_class = {c: float(np.mean(predicted[synthetic.y == k] == c)) for k, c in enumerate(CLASSES) if (synthetic.y == k).any()}

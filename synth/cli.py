@@ -106,7 +106,7 @@ def evaluate(
 @app.command("train-classifier")
 def train_classifier(config: ConfigOption) -> None:
     """Train an ST-compatible activity classifier (IGN or GMP) and report its held-out accuracy."""
-    from synth.train_classifier import run_classifier_training
+    from synth.classify.train_classifier import run_classifier_training
 
     _train_model(config, run_classifier_training, "classifier")
 

@@ -35,7 +35,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from synth.core.atomic import build_directory, check_directory_target, write_json, write_text
-from synth.classifiers import KerasWindowClassifier, canonical_class
+from synth.classify.classifiers import KerasWindowClassifier, canonical_class, restrict_classes
 from synth.core.config import Config, load_config, require
 from synth.core.errors import ConfigError, DataError, ModelError
 from synth.evaluate_metrics import (
@@ -45,8 +45,8 @@ from synth.evaluate_metrics import (
 from synth.evaluate_realism import class_realism, discriminative_report
 from synth.quality import classifier_report, compare_class
 from synth.generate import CARD_FILE, load_dataset
-from synth.preprocessing import RATE_HZ
-from synth.st_classifier import WISDM_CLASS_NAMES
+from synth.classify.preprocessing import RATE_HZ
+from synth.classify.st_classifier import WISDM_CLASS_NAMES
 from synth.core.windows import Windows, concat
 
 REPORT_JSON = "report.json"
@@ -198,16 +198,6 @@ def check_comparable(real: Windows, fake: Windows, synthetic: Path) -> None:
                         f"(real classes: {', '.join(real.classes)})")
 
 
-def restrict_classes(real: Windows, classes: tuple[str, ...]) -> tuple[Windows, tuple[str, ...]]:
-    """(real windows of ``classes`` only, re-indexed into ``classes``; the real classes left out)."""
-    position = {canonical_class(c): i for i, c in enumerate(classes)}
-    remap = np.array([position.get(canonical_class(c), -1) for c in real.classes], np.int64)
-    y = remap[real.y]
-    kept = replace(real.subset(y >= 0), classes=classes)
-    dropped = tuple(c for c, i in zip(real.classes, remap) if i < 0)
-    return replace(kept, y=y[y >= 0]), dropped
-
-
 def split_held_out(real: Windows, config: Config, source: Path) -> tuple[Windows, Windows]:
     """(train side, held out) by ``data.test_groups``; DataError when they select nothing usable."""
     groups = config.data.test_groups
@@ -234,7 +224,7 @@ def load_user_classifier(spec: ClassifierSpec, fake: Windows, synthetic: Path) -
     It fits when its input (wl samples) is no longer than the windows and it has a class for
     every synthetic class (canonical names: Jogging == running).
     """
-    from synth.st_classifier import load_window_classifier
+    from synth.classify.st_classifier import load_window_classifier
 
     classifier = load_window_classifier(spec.path, spec.classes)
     if classifier.window > fake.length:
@@ -316,7 +306,7 @@ def describe_inputs(data: EvaluationData) -> dict:
 
 def st_classifier_report(real_test: Windows, fake: Windows) -> dict:
     """ST's BSD-3 classifier scored by ``score_classifier``, or why it was skipped."""
-    from synth.classifiers import StBsd3Classifier
+    from synth.classify.classifiers import StBsd3Classifier
 
     classifier = StBsd3Classifier()
     if fake.length < classifier.window:
@@ -328,7 +318,7 @@ def score_classifier(classifier: KerasWindowClassifier, real_test: Windows, fake
     """A window classifier's accuracy, overall and per class, on held-out real ("real") and synthetic windows.
 
     classifier: has ``name``, ``window`` (samples), canonical ``classes`` and
-    ``predict(x_g, class_names)`` (see synth.classifiers); windows (N, T >= window, 3) in g.
+    ``predict(x_g, class_names)`` (see synth.classify.classifiers); windows (N, T >= window, 3) in g.
     """
     sets = {"real": (real_test.x, real_test.y), "synthetic": (fake.x, fake.y)}
     report = classifier_report(classifier, sets, fake.classes)

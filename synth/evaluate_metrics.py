@@ -2,7 +2,7 @@
 
 Windows are (N, T, 3) in g (gravity included) at ``rate_hz``; labels are (N,) int class indices.
 
-- ``train_window_classifier``: the compact seeded Conv1D of ``synth.classifiers`` trained on a
+- ``train_window_classifier``: the compact seeded Conv1D of ``synth.classify.classifiers`` trained on a
   fixed ``Budget`` (the same number of Adam updates of the same batch size whatever the data,
   batches drawn class-balanced with replacement), so TSTR and TRTR differ only in the data;
 - ``train_test_scores``: TSTR (train on synthetic, test on held-out real), TRTR (train on real
@@ -29,8 +29,8 @@ from scipy import signal
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
-from synth.classifiers import build_compact_conv1d, random_yaw
-from synth.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression
+from synth.classify.classifiers import build_compact_conv1d, random_yaw
+from synth.classify.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression
 from synth.quality import correct, recall_per_class, window_statistics
 from synth.core.windows import Windows
 

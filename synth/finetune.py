@@ -116,10 +116,10 @@ def run_finetune(config: Config, base_dir: Path = Path("."), profiles: list[str]
 def load_inputs(config: Config, base_dir: Path) -> FinetuneInputs:
     """Load and cross-check the base generator, the classifier and the target recordings."""
     from synth.data.loading import load_windows, resolve_path
-    from synth.evaluate import restrict_classes
+    from synth.classify.classifiers import restrict_classes
     from synth.models.artifact import load_generator
     from synth.models.class_transfer import choose_donors
-    from synth.models.feedback import load_feedback
+    from synth.classify.feedback import load_feedback
     from synth.models.zoo import get_class_scales
 
     settings = config.finetune

@@ -26,8 +26,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import signal
 
-from synth.classifiers import canonical_class
-from synth.preprocessing import gravity_suppressed_magnitude
+from synth.classify.classifiers import canonical_class
+from synth.classify.preprocessing import gravity_suppressed_magnitude
 from synth.core.transforms import STANDARD_GRAVITY
 
 CLIP_TOLERANCE = 1e-3  # relative: values within 0.1 % of full scale count as clipped

@@ -23,7 +23,7 @@ HELD_OUT = ["stationary_03_26Hz_4g_mg", "walking_03_26Hz_4g_mg", "running_03_26H
 def classifier_dir(tmp_path_factory) -> Path:
     """A tiny GMP classifier run folder (preprocessing layer inside, as synth train-classifier writes it)."""
     from synth.core.atomic import save_keras, write_json
-    from synth.models.har import build_har_classifier
+    from synth.classify.har import build_har_classifier
 
     folder = tmp_path_factory.mktemp("classifier")
     model = build_har_classifier("gmp", 24, 3, preprocess=True, seed=1)

@@ -38,7 +38,7 @@ def _build(kind: str):
 
     from synth.models.artifact import load_generator
     from synth.models.autoencoder import build_autoencoder
-    from synth.models.har import build_har_classifier
+    from synth.classify.har import build_har_classifier
     from synth.models.zoo import build_generator
 
     keras.utils.set_random_seed(7)

@@ -75,9 +75,9 @@ def test_tensorflow_representation_matches_the_critics_training_data():
 def test_bsd3_feedback_agrees_with_the_numpy_classifier_and_prefers_the_true_class():
     import tensorflow as tf
 
-    from synth.classifiers import StBsd3Classifier
+    from synth.classify.classifiers import StBsd3Classifier
     from synth.data.st_har import load_st_har
-    from synth.models.feedback import load_feedback
+    from synth.classify.feedback import load_feedback
 
     windows = load_st_har(window=48, stride=48).to_units("g")
     feedback = load_feedback("st_bsd3")
@@ -91,7 +91,7 @@ def test_bsd3_feedback_agrees_with_the_numpy_classifier_and_prefers_the_true_cla
 
 def test_classifier_lacking_a_generator_class_is_named():
     from synth.core.errors import ConfigError
-    from synth.models.feedback import load_feedback
+    from synth.classify.feedback import load_feedback
 
     with pytest.raises(ConfigError, match="has no class for cycling"):
         load_feedback("st_bsd3").target_indices(("walking", "cycling"))
@@ -99,7 +99,7 @@ def test_classifier_lacking_a_generator_class_is_named():
 
 def test_classifier_windows_and_rate_are_checked():
     from synth.core.errors import ConfigError
-    from synth.models.feedback import load_feedback
+    from synth.classify.feedback import load_feedback
 
     feedback = load_feedback("st_bsd3")
     with pytest.raises(ConfigError, match="26-sample windows, longer than the generator's 24"):
@@ -124,7 +124,7 @@ def test_keras_file_checks(tmp_path):
     import keras
 
     from synth.core.errors import ConfigError, ModelError
-    from synth.models.feedback import load_feedback
+    from synth.classify.feedback import load_feedback
 
     save_model_with_unknown_layer(tmp_path / "vendor.h5")
     with pytest.raises(ModelError, match="vendor.h5: cannot load it as a Keras model"):
@@ -141,7 +141,7 @@ def test_zoo_style_model_gets_gravity_preprocessing_and_class_order(tmp_path):
     import keras
 
     from synth.core.errors import ModelError
-    from synth.models.feedback import load_feedback
+    from synth.classify.feedback import load_feedback
 
     model = keras.Sequential([keras.Input((24, 3, 1)), keras.layers.Flatten(), keras.layers.Dense(4, activation="softmax")])
     model.save(tmp_path / "zoo.h5")

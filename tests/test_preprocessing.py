@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from synth.preprocessing import (
+from synth.classify.preprocessing import (
     gravity_directions,
     gravity_rotation_suppression,
     gravity_suppressed_magnitude,

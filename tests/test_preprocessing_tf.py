@@ -5,8 +5,8 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from synth.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression  # noqa: E402
-from synth.preprocessing_tf import GravityRotationSuppression, gravity_rotation_suppression_tf  # noqa: E402
+from synth.classify.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression  # noqa: E402
+from synth.classify.preprocessing_tf import GravityRotationSuppression, gravity_rotation_suppression_tf  # noqa: E402
 
 TOLERANCE_MS2 = 1e-4
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth.classifiers import canonical_class, crop_windows, majority_vote, spell_as
+from synth.classify.classifiers import canonical_class, crop_windows, majority_vote, spell_as
 from synth.quality import classifier_report, clip_fraction, compare_per_class, window_metrics, window_statistics
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -107,7 +107,7 @@ def real_st_har():
 
 
 def test_bsd3_classifier_recognises_real_recordings(real_st_har):
-    from synth.classifiers import StBsd3Classifier
+    from synth.classify.classifiers import StBsd3Classifier
 
     report = classifier_report(StBsd3Classifier(), {"real": (real_st_har.x, real_st_har.y)}, real_st_har.classes)
     for name, row in report["real"]["per_class"].items():
@@ -117,7 +117,7 @@ def test_bsd3_classifier_recognises_real_recordings(real_st_har):
 @pytest.mark.skipif(not (SHARED / "st_model_zoo_wisdm").is_dir(),
                     reason=f"ST WISDM models (SLA0044) not found at {SHARED / 'st_model_zoo_wisdm'}")
 def test_wisdm_classifiers_see_stationary_and_running(real_st_har):
-    from synth.classifiers import StZooClassifier, zoo_model_paths
+    from synth.classify.classifiers import StZooClassifier, zoo_model_paths
 
     paths = zoo_model_paths(SHARED)
     assert paths

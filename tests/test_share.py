@@ -291,7 +291,7 @@ def test_the_node_and_server_code_paths_do_not_need_the_simulation_engine():
 def test_a_node_leaves_a_generator_and_a_classifier_the_rest_of_synth_reads(tmp_path):
     from synth.models.artifact import load_generator
     from synth.models.sampling import sample_windows
-    from synth.train_classifier import load_trained_classifier
+    from synth.classify.train_classifier import load_trained_classifier
 
     config, grid, _ = _federation(tmp_path, tiny_share_config(tmp_path / "run", rounds=1))
     _serve(config, grid, tmp_path / "server")

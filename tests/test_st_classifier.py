@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from synth.core.errors import DataError, ModelError
-from synth.st_classifier import WISDM_CLASS_NAMES, load_st_classifier, load_window_classifier
+from synth.classify.st_classifier import WISDM_CLASS_NAMES, load_st_classifier, load_window_classifier
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ZOO = SHARED / "st_model_zoo_wisdm"

@@ -25,7 +25,7 @@ def classifier_config(run_dir: Path, architecture: str = "ign", epochs: int = 2,
 
 
 def train(raw: dict) -> Path:
-    from synth.train_classifier import run_classifier_training
+    from synth.classify.train_classifier import run_classifier_training
 
     return run_classifier_training(parse_config(raw), base_dir=Path("."))
 
@@ -59,9 +59,9 @@ def test_saved_model_takes_raw_windows_and_preprocesses_them_like_numpy(ign_run)
     import keras
 
     from synth.data.st_har import load_st_har
-    from synth.models.har import build_har_classifier
-    from synth.preprocessing import gravity_rotation_suppression
-    from synth.train_classifier import model_input
+    from synth.classify.har import build_har_classifier
+    from synth.classify.preprocessing import gravity_rotation_suppression
+    from synth.classify.train_classifier import model_input
 
     saved = keras.models.load_model(ign_run / "classifier.keras", compile=False)
     bare = build_har_classifier("ign", 48, 3, preprocess=False)
@@ -73,7 +73,7 @@ def test_saved_model_takes_raw_windows_and_preprocesses_them_like_numpy(ign_run)
 
 def test_loaded_run_predicts_class_names(ign_run):
     from synth.data.st_har import load_st_har
-    from synth.train_classifier import load_trained_classifier
+    from synth.classify.train_classifier import load_trained_classifier
 
     classifier = load_trained_classifier(ign_run)
     assert (classifier.window, classifier.preprocess) == (48, False)
@@ -103,7 +103,7 @@ def test_window_too_short_for_ign_is_a_config_error(tmp_path):
 
 
 def test_evaluation_matches_aliases_and_refuses_classes_the_classifier_lacks(ign_run):
-    from synth.train_classifier import evaluate_classifier, load_trained_classifier
+    from synth.classify.train_classifier import evaluate_classifier, load_trained_classifier
 
     classifier = load_trained_classifier(ign_run)
     x = np.zeros((2, 48, 3), np.float32)
@@ -118,7 +118,7 @@ def test_evaluation_matches_aliases_and_refuses_classes_the_classifier_lacks(ign
 @pytest.mark.skipif(not MOBILITY.is_file(), reason=f"ST mobility_v1 (SLA0044) not found at {MOBILITY}")
 def test_classifier_trained_on_st_har_recognises_st_mobility_recordings(ign_run):
     from synth.data.st_mobility import load_st_mobility
-    from synth.train_classifier import evaluate_classifier, load_trained_classifier
+    from synth.classify.train_classifier import evaluate_classifier, load_trained_classifier
 
     other = load_st_mobility(MOBILITY, 26.0, 48, 48, {"stationary": [0], "walking": [1], "jogging": [2]})
     report = evaluate_classifier(load_trained_classifier(ign_run), other)

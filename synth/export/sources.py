@@ -132,7 +132,7 @@ def _classifier(source: Path, config, max_samples: int, seed: int) -> ExportSour
 
 def _bsd3_classifier(source: Path, config, max_samples: int, seed: int) -> ExportSource:
     """ST's BSD-3 example model: input (26, 3) = g / 4, classes stationary, walking, running."""
-    from synth.classifiers import BSD3_CLASSES, load_keras
+    from synth.classify.classifiers import BSD3_CLASSES, load_keras
 
     try:
         model = load_keras(source)
@@ -152,7 +152,7 @@ def _bsd3_classifier(source: Path, config, max_samples: int, seed: int) -> Expor
 def _labelled_source(model, metadata: dict, train: Windows, held: Windows, prepare, max_samples: int,
                      seed: int) -> ExportSource:
     """ExportSource with prepared train-side samples and labelled held-out inputs (labels in model order)."""
-    from synth.classifiers import canonical_class
+    from synth.classify.classifiers import canonical_class
 
     samples = prepare(_pick(train.x, max_samples, seed)).astype(np.float32)
     canonical = [canonical_class(c) for c in metadata["labels"]]
@@ -166,8 +166,8 @@ def _without_preprocessing(path: Path, info: dict):
     """The run's classifier rebuilt with preprocess=False and its trained weights copied over."""
     import keras
 
-    import synth.preprocessing_tf  # noqa: F401  (registers the preprocessing layer for .keras files)
-    from synth.models.har import build_har_classifier
+    import synth.classify.preprocessing_tf  # noqa: F401  (registers the preprocessing layer for .keras files)
+    from synth.classify.har import build_har_classifier
 
     try:
         trained = keras.models.load_model(path, compile=False)
@@ -180,26 +180,26 @@ def _without_preprocessing(path: Path, info: dict):
 
 def _st_zoo_input(x_g: np.ndarray) -> np.ndarray:
     """Windows (N, wl, 3) g -> ST's model-zoo input (N, wl, 3, 1) float32: gravity rotation + suppression, m/s^2."""
-    from synth.classifiers import st_zoo_input
+    from synth.classify.classifiers import st_zoo_input
 
     return st_zoo_input(np.asarray(x_g, np.float64)).astype(np.float32)
 
 
 def _preprocessing_note() -> dict:
     """The manifest's statement that the caller prepares the classifier's input."""
-    from synth.preprocessing import HIGHPASS_CUTOFF_HZ, HIGHPASS_ORDER, ST_G_TO_MS2
+    from synth.classify.preprocessing import HIGHPASS_CUTOFF_HZ, HIGHPASS_ORDER, ST_G_TO_MS2
 
     return {
         "name": "gravity_rotation_suppression", "inside_model": False, "done_by": "caller",
         "steps": f"g x {ST_G_TO_MS2} -> m/s^2; Butterworth high-pass order {HIGHPASS_ORDER} at {HIGHPASS_CUTOFF_HZ} Hz "
                  "(started in the first sample's steady state) gives the dynamic part; gravity = acc - dynamic; "
-                 "rotate the dynamic part so that gravity points along -z (synth.preprocessing.gravity_rotation_suppression)",
+                 "rotate the dynamic part so that gravity points along -z (synth.classify.preprocessing.gravity_rotation_suppression)",
     }
 
 
 def _classifier_metadata(labels: list, window: int, model_file: Path, info: dict, config) -> dict:
     """Manifest fields shared by both classifier flavours."""
-    from synth.preprocessing import RATE_HZ
+    from synth.classify.preprocessing import RATE_HZ
 
     profile = config[0].profile if config else DEFAULT_PROFILE
     return {

@@ -13,14 +13,22 @@ requested class) + statistics_weight x the per-window statistics distance to the
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import tensorflow as tf
 
-from synth.models.feedback import ClassifierFeedback
 from synth.models.sensor_tf import sensor_output_tf
 from synth.models.wgan_gp import ConditionalWGANGP
-from synth.models.zoo import MIN_SCALE_G, window_representation
 from synth.core.profiles import SensorProfile
+from synth.models.zoo import MIN_SCALE_G, window_representation
+
+
+class WindowFeedback(Protocol):
+    """A frozen classifier's judgement of generated windows (synth.classify.feedback.ClassifierFeedback)."""
+
+    def cross_entropy(self, x_g: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
+        """Mean -log p(target) over windows x_g (B, T, 3) in g with target (B,) int output indices."""
 
 
 def representation_tf(x_g: tf.Tensor, label: tf.Tensor, scales_g: np.ndarray) -> tf.Tensor:
@@ -38,7 +46,7 @@ class FeedbackWGANGP(ConditionalWGANGP):
 
     extra_metrics = ("classifier_ce",)
 
-    def __init__(self, generator, critic, noise_dim: int, profile: SensorProfile, feedback: ClassifierFeedback,
+    def __init__(self, generator, critic, noise_dim: int, profile: SensorProfile, feedback: WindowFeedback,
                  targets: np.ndarray, scales_g: np.ndarray, classifier_weight: float = 1.0, **kwargs):
         super().__init__(generator, critic, noise_dim, **kwargs)
         self.profile, self.feedback = profile, feedback

@@ -26,7 +26,7 @@ class SharedModels:
 
     def __init__(self, config: Config, window: int, n_classes: int):
         from synth.models.checkpoint import build_optimizers
-        from synth.models.har import build_har_classifier
+        from synth.classify.har import build_har_classifier
         from synth.models.training import build_wgan
         from synth.models.zoo import build_generator
         from synth.core.profiles import load_profile
@@ -91,7 +91,7 @@ class SharedModels:
 
     def train_classifier(self, windows: Windows, config: Config) -> None:
         """``classifier_epochs`` epochs on ``windows`` in g, classes weighing equally."""
-        from synth.train_classifier import balanced_class_weights, model_input
+        from synth.classify.train_classifier import balanced_class_weights, model_input
 
         self.classifier.fit(
             model_input(windows.x), windows.y, batch_size=config.classifier.batch_size,
@@ -101,7 +101,7 @@ class SharedModels:
 
     def score(self, test: Optional[Windows]) -> dict[str, float]:
         """Accuracy and accuracy per class ("accuracy/<class>") on held-out windows; {} without them."""
-        from synth.train_classifier import model_input
+        from synth.classify.train_classifier import model_input
 
         if test is None or not len(test):
             return {}

@@ -24,7 +24,7 @@ def write_node_models(state_dir: Path, models, config: Config, local: Windows, p
     from synth.models.artifact import GeneratorInfo, save_generator
     from synth.core.profiles import load_profile
     from synth.core.runs import hash_arrays
-    from synth.train_classifier import INFO_FILE, MODEL_FILE, classifier_contract
+    from synth.classify.train_classifier import INFO_FILE, MODEL_FILE, classifier_contract
 
     data_hash = hash_arrays(local.x, local.y, extra=",".join(local.classes))
     if config.share.mode in ("relay", "fedavg"):

@@ -39,7 +39,7 @@ def _shapes(kind: str, key: str, window: int, n_classes: int) -> dict[str, tuple
         m = raw["model"]
         model = build_generator(window, n_classes, m["noise_dim"], m["generator_units"], load_profile(raw["profile"]).full_scale_g)
     else:
-        from synth.models.har import build_har_classifier
+        from synth.classify.har import build_har_classifier
 
         c = raw["classifier"]
         model = build_har_classifier(c["architecture"], window, n_classes, c["dropout"])

@@ -38,7 +38,7 @@ class WindowCheck:
 
 def classifier_check(folder: Path, rate_hz: float) -> WindowCheck:
     """Print the predicted class (and its score) of a ``synth train-classifier`` folder's model."""
-    from synth.train_classifier import load_trained_classifier
+    from synth.classify.train_classifier import load_trained_classifier
 
     classifier = load_trained_classifier(folder)
     if not np.isclose(classifier.rate_hz, rate_hz):

@@ -1,6 +1,6 @@
 """ST's "gravity rotation + suppression" in TensorFlow ops: differentiable, usable in a Keras model.
 
-The same computation as synth.preprocessing (the NumPy reference), step for step:
+The same computation as synth.classify.preprocessing (the NumPy reference), step for step:
 
 1. the 4th-order Butterworth high-pass (0.2 Hz at 26 Hz) runs as a causal recursion over time
    (transposed direct form II, the form scipy's ``lfilter`` uses), unrolled over the window's
@@ -23,7 +23,7 @@ import keras
 import tensorflow as tf
 from scipy import signal
 
-from synth.preprocessing import HIGHPASS_CUTOFF_HZ, RATE_HZ, highpass_coefficients
+from synth.classify.preprocessing import HIGHPASS_CUTOFF_HZ, RATE_HZ, highpass_coefficients
 
 _EPS = 1e-12
 

@@ -18,7 +18,7 @@ import keras
 from keras import layers
 
 from synth.core.errors import ConfigError
-from synth.preprocessing_tf import GravityRotationSuppression
+from synth.classify.preprocessing_tf import GravityRotationSuppression
 
 ARCHITECTURES = ("ign", "gmp")
 IGN_KERNEL = 16  # an IGN window must be longer than its kernel

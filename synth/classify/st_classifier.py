@@ -9,7 +9,7 @@ layer: load it with ``preprocess=False`` (its run.json records that).
 Every mistake (not a model, layers Keras cannot rebuild, a window or class count that does not
 match the model) raises ModelError with one line naming the file and what was expected.
 
-``load_window_classifier`` wraps a loaded model as a ``synth.classifiers.KerasWindowClassifier``,
+``load_window_classifier`` wraps a loaded model as a ``synth.classify.classifiers.KerasWindowClassifier``,
 so windows longer than the model's input are scored by the same crops + majority vote as ST's
 BSD-3 classifier, and class names are compared by canonical activity (Jogging == running).
 """
@@ -24,10 +24,10 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from synth.classifiers import KerasWindowClassifier, canonical_class, load_keras
+from synth.classify.classifiers import KerasWindowClassifier, canonical_class, load_keras
 from synth.core.errors import DataError, ModelError, first_line
 from synth.core.tflite_file import load_tflite
-from synth.preprocessing import RATE_HZ, ST_G_TO_MS2, gravity_rotation_suppression
+from synth.classify.preprocessing import RATE_HZ, ST_G_TO_MS2, gravity_rotation_suppression
 
 WISDM_CLASS_NAMES = ("Jogging", "Stationary", "Stairs", "Walking")  # ST's output order for WISDM
 KERAS_SUFFIXES = (".h5", ".keras")

@@ -1,6 +1,6 @@
 """``synth train-classifier``: train an ST-compatible activity classifier and write a run folder.
 
-The model (IGN or GMP, see synth.models.har) starts with ST's gravity rotation + suppression as
+The model (IGN or GMP, see synth.classify.har) starts with ST's gravity rotation + suppression as
 TensorFlow layers, so the saved model takes raw windows (B, wl, 3, 1) float32 in m/s^2 (g x 9.8,
 gravity included) at 26 Hz: the windows an ST model-zoo classifier receives before ST's own
 preprocessing. Windows are split by recording (the data section's ``test_groups``), never by
@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from synth.core.atomic import save_keras, write_json
-from synth.classifiers import canonical_class
+from synth.classify.classifiers import canonical_class
 from synth.core.config import ClassifierConfig, Config, require
 from synth.core.errors import ConfigError, DataError, ModelError
-from synth.preprocessing import HIGHPASS_CUTOFF_HZ, HIGHPASS_ORDER, RATE_HZ, ST_G_TO_MS2
+from synth.classify.preprocessing import HIGHPASS_CUTOFF_HZ, HIGHPASS_ORDER, RATE_HZ, ST_G_TO_MS2
 from synth.core.runs import hash_arrays
-from synth.st_classifier import StClassifier, load_st_classifier
+from synth.classify.st_classifier import StClassifier, load_st_classifier
 from synth.core.windows import Windows
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def _fit(settings: ClassifierConfig, train: Windows, seed: int, verbose: int):
     """A compiled IGN/GMP model fitted on ``train`` with equal class weights, seeded."""
     import keras
 
-    from synth.models.har import build_har_classifier
+    from synth.classify.har import build_har_classifier
 
     model = build_har_classifier(settings.architecture, train.length, len(train.classes), settings.dropout, seed=seed)
     model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss="sparse_categorical_crossentropy")

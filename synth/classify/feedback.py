@@ -4,7 +4,7 @@ Fine-tuning adds lambda x cross-entropy of such a classifier on generated window
 requested class to the generator's loss. The classifier sees exactly what it would see on the
 device: windows (B, T, 3) in g as the sensor outputs them, turned into its own input by
 TensorFlow ops (so gradients reach the generator), cut into non-overlapping crops of its
-window length from sample 0 (as synth.classifiers scores longer windows); the loss is the mean
+window length from sample 0 (as synth.classify.classifiers scores longer windows); the loss is the mean
 over crops.
 
 Three kinds, named by ``load_feedback(spec)``:
@@ -13,7 +13,7 @@ Three kinds, named by ``load_feedback(spec)``:
 - a ``synth train-classifier`` run folder: input (B, wl, 3, 1) raw m/s^2, its gravity rotation
   + suppression is inside the model;
 - an ST model-zoo Keras file (.h5 / .keras): ST's contract, input (B, wl, 3, 1) m/s^2 after
-  gravity rotation + suppression, done here by synth.preprocessing_tf; ``classes`` gives its
+  gravity rotation + suppression, done here by synth.classify.preprocessing_tf; ``classes`` gives its
   output order (WISDM's by default).
 A .tflite file cannot be differentiated: the error says to pass the Keras file instead.
 """
@@ -28,10 +28,10 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from synth.classifiers import BSD3_CLASSES, BSD3_MODEL, canonical_class, load_keras, majority_vote
+from synth.classify.classifiers import BSD3_CLASSES, BSD3_MODEL, canonical_class, load_keras, majority_vote
 from synth.core.errors import ConfigError, ModelError
-from synth.preprocessing import RATE_HZ, ST_G_TO_MS2
-from synth.st_classifier import WISDM_CLASS_NAMES, check_output_count
+from synth.classify.preprocessing import RATE_HZ, ST_G_TO_MS2
+from synth.classify.st_classifier import WISDM_CLASS_NAMES, check_output_count
 
 BUILTIN = "st_bsd3"
 _LOG_FLOOR = 1e-7  # keeps log(p) finite for a softmax output that rounds to 0
@@ -112,7 +112,7 @@ def _bsd3() -> ClassifierFeedback:
 
 def _trained(folder: Path) -> ClassifierFeedback:
     """A ``synth train-classifier`` folder: its gravity preprocessing is inside the model."""
-    from synth.train_classifier import INFO_FILE, MODEL_FILE
+    from synth.classify.train_classifier import INFO_FILE, MODEL_FILE
 
     try:
         info = json.loads((folder / INFO_FILE).read_text())
@@ -128,7 +128,7 @@ def _trained(folder: Path) -> ClassifierFeedback:
 
 def _model_zoo(path: Path, classes: tuple[str, ...]) -> ClassifierFeedback:
     """An ST model-zoo file: gravity rotation + suppression in m/s^2 before the model."""
-    from synth.preprocessing_tf import gravity_rotation_suppression_tf
+    from synth.classify.preprocessing_tf import gravity_rotation_suppression_tf
 
     model = _load(path)
     window = _input_window(path, model, (3, 1))

@@ -22,17 +22,18 @@ window on two crops.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from synth.core.errors import ModelError, first_line
-from synth.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression
+from synth.core.windows import Windows
+from synth.classify.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression
 
-BSD3_MODEL = Path(__file__).resolve().parent / "assets" / "st_har_bsd3" / "model.h5"
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+BSD3_MODEL = Path(__file__).resolve().parents[1] / "assets" / "st_har_bsd3" / "model.h5"
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BSD3_CLASSES = ("stationary", "walking", "running")
 WISDM_CLASSES = ("running", "stationary", "stairs", "walking")  # ST's order: Jogging, Stationary, Stairs, Walking
 MOBILITY_CLASSES = {"stationary": [0], "walking": [1], "running": [2]}  # mobility_v1 labels; biking, vehicle left out
@@ -51,6 +52,16 @@ def canonical_class(name: str) -> str:
     """
     key = name.strip().lower()
     return ALIASES.get(key, key)
+
+
+def restrict_classes(real: Windows, classes: tuple[str, ...]) -> tuple[Windows, tuple[str, ...]]:
+    """(real windows of ``classes`` only, re-indexed into ``classes``; the real classes left out)."""
+    position = {canonical_class(c): i for i, c in enumerate(classes)}
+    remap = np.array([position.get(canonical_class(c), -1) for c in real.classes], np.int64)
+    y = remap[real.y]
+    kept = replace(real.subset(y >= 0), classes=classes)
+    dropped = tuple(c for c, i in zip(real.classes, remap) if i < 0)
+    return replace(kept, y=y[y >= 0]), dropped
 
 
 @dataclass
@@ -119,7 +130,7 @@ def load_keras(path: Path):
 
     import keras
 
-    import synth.preprocessing_tf  # noqa: F401  (registers the preprocessing layer for .keras files)
+    import synth.classify.preprocessing_tf  # noqa: F401  (registers the preprocessing layer for .keras files)
 
     try:
         with warnings.catch_warnings():
