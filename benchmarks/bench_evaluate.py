@@ -6,7 +6,7 @@ Usage:
       [--classifier MODEL ...]
 
 Generates the dataset of ``--generate-config`` (the shipped generator, 1,000 windows per class,
-LSM6DSL +-4 g) into a temporary folder with ``synth.generate.generate_dataset``, evaluates it
+LSM6DSL +-4 g) into a temporary folder with ``synth.gan.generate.generate_dataset``, evaluates it
 against the real recordings of ``--real`` (its data.test_groups are the held-out ones) and
 prints the headline numbers: TSTR vs TRTR per class and overall, TRTS, the discriminative
 scores of both discriminator families beside their real-vs-real floors, ST's classifier on
@@ -33,10 +33,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from synth.core.config import load_config  # noqa: E402
 from synth.classify.classifiers import zoo_model_paths  # noqa: E402
-from synth.evaluate import classifier_specs, evaluate  # noqa: E402
-from synth.evaluate_metrics import Budget  # noqa: E402
-from synth.generate import generate_dataset  # noqa: E402
-from synth.report import REALISM_HEADER, headline_rows, per_class_rows, realism_rows, user_classifier_rows  # noqa: E402
+from synth.evaluate.evaluate import classifier_specs, evaluate  # noqa: E402
+from synth.evaluate.evaluate_metrics import Budget  # noqa: E402
+from synth.gan.generate import generate_dataset  # noqa: E402
+from synth.evaluate.report import REALISM_HEADER, headline_rows, per_class_rows, realism_rows, user_classifier_rows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -52,7 +52,7 @@ def main() -> None:
 def _bench_in_process(tmp: Path, config: dict, windows: int) -> None:
     """Time ``generate_dataset`` (load generator, sample, profile, write, hash) with TF already loaded."""
     from synth.core.config import parse_config
-    from synth.generate import generate_dataset
+    from synth.gan.generate import generate_dataset
 
     start = time.perf_counter()
     generate_dataset(parse_config(config), tmp / "out_in_process")

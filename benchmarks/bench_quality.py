@@ -10,7 +10,7 @@ into non-overlapping windows of the config's length. Generated: ``--n`` windows 
 (default: as many as the real ones of that class), passed through the generator's sensor
 profile (mounting, clip, quantise; no noise or offset, as ``synth generate`` does by default),
 i.e. what a dataset would hold. Prints two tables, real vs generated per class:
-1. signal metrics (synth.quality: dynamic magnitude, per-axis mean/std, clipping, spectra);
+1. signal metrics (synth.realism.quality: dynamic magnitude, per-axis mean/std, clipping, spectra);
 2. per-class accuracy (recall) of every classifier available: ST's BSD-3 example model, each
    ST WISDM model found under --shared-data, and a Conv1D trained here on ST's mobility_v1 set
    (the independent reference: it never saw a BSD-3 recording).
@@ -40,7 +40,7 @@ from synth.data.loading import load_windows  # noqa: E402
 from synth.models.artifact import load_generator  # noqa: E402
 from synth.models.sampling import sample_windows  # noqa: E402
 from synth.core.profiles import load_profile  # noqa: E402
-from synth.quality import classifier_report, compare_per_class  # noqa: E402
+from synth.realism.quality import classifier_report, compare_per_class  # noqa: E402
 from synth.core.transforms import apply_profile  # noqa: E402
 from synth.core.windows import Windows  # noqa: E402
 

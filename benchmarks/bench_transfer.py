@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from synth.core.config import parse_config  # noqa: E402 (after the path set-up above)
 from synth.data.st_har import load_st_har  # noqa: E402
 from synth.data.target import select_recordings  # noqa: E402
-from synth.quality import orientation_coverage  # noqa: E402
+from synth.realism.quality import orientation_coverage  # noqa: E402
 from synth.core.windows import Windows, concat  # noqa: E402
 
 HAPT = ROOT.parent / "shared" / "data" / "uci_hapt"
@@ -99,7 +99,7 @@ def halves(test: Windows) -> tuple[Windows, Windows]:
 
 def source_generator(out: Path, steps: int) -> Path:
     """The HAPT-pretrained generator (``synth train`` on configs/train_hapt.json), trained once."""
-    from synth.train import run_training
+    from synth.gan.train import run_training
 
     raw = json.loads(HAPT_CONFIG.read_text())
     raw["data"]["path"] = str(HAPT)
@@ -111,7 +111,7 @@ def source_generator(out: Path, steps: int) -> Path:
 
 def scratch_generator(out: Path, recordings: list[str], seed: int, steps: int) -> Path:
     """A generator trained on ``recordings`` of BSD-3 alone (every other recording held out of training)."""
-    from synth.train import run_training
+    from synth.gan.train import run_training
 
     raw = json.loads(TRAIN_CONFIG.read_text())
     everything = set(load_st_har(rate_hz=RATE, window=WINDOW, stride=WINDOW).groups.tolist())
@@ -125,7 +125,7 @@ def scratch_generator(out: Path, recordings: list[str], seed: int, steps: int) -
 
 def finetuned_generator(out: Path, source: Path, k: int | None, seed: int, steps: int) -> Path:
     """The source generator fine-tuned to lsm6dsl_4g on K recordings per class (``synth finetune``)."""
-    from synth.finetune import run_finetune
+    from synth.gan.finetune import run_finetune
 
     raw = json.loads((ROOT / "configs" / "finetune_hapt_lsm6dsl.json").read_text())
     raw["seed"] = seed
@@ -159,7 +159,7 @@ def synthetic_windows(generator: Path, seed: int) -> Windows:
 
 def classifier_scores(train: Windows, test: Windows, budget) -> dict:
     """Held-out accuracy (overall, per class) of the two classifier families trained on ``train``."""
-    from synth.evaluate_metrics import (accuracy_scores, motion_input, predict_classes,
+    from synth.evaluate.evaluate_metrics import (accuracy_scores, motion_input, predict_classes,
                                         train_window_classifier)
 
     out = {}
@@ -181,7 +181,7 @@ def st_bsd3_scores(synthetic: Windows) -> dict:
 
 def discrimination(real: Windows, fake: Windows, budget) -> dict:
     """Discriminative score (0 = indistinguishable) overall and per class of the classes ``fake`` has."""
-    from synth.evaluate_metrics import discriminative_score
+    from synth.evaluate.evaluate_metrics import discriminative_score
 
     out = {"overall": discriminative_score(real, fake, budget)["score"], "per_class": {}}
     for k, c in enumerate(CLASSES):
@@ -218,7 +218,7 @@ def equal_weight_mix(real: Windows, synthetic: Windows) -> Windows:
 
 def run_setting(args, out: Path, source: Path, pool: Windows, test: Windows, held: list[str], k_text: str, seed: int) -> dict:
     """Every arm's figures for one K and one seed."""
-    from synth.evaluate_metrics import Budget
+    from synth.evaluate.evaluate_metrics import Budget
 
     budget = Budget(steps=args.classifier_steps, seed=seed)
     k = None if k_text == "all" else int(k_text)
@@ -242,7 +242,7 @@ def run_setting(args, out: Path, source: Path, pool: Windows, test: Windows, hel
 
 def references(source: Path, test: Windows, budget_seed: int, steps: int) -> dict:
     """Source only, the shipped all-recordings generator, real held-out orientation and the real-vs-real floor."""
-    from synth.evaluate_metrics import Budget
+    from synth.evaluate.evaluate_metrics import Budget
 
     budget = Budget(steps=steps, seed=budget_seed)
     first, second = halves(test)

@@ -45,7 +45,7 @@ def train(
 ) -> None:
     """Train the conditional WGAN-GP; resumes from the run directory's last checkpoint."""
     from synth.core.config import load_config
-    from synth.train import run_training
+    from synth.gan.train import run_training
 
     settings = load_config(config)
     _state["interrupt_note"] = "the training run resumes from its last checkpoint when run again"
@@ -64,7 +64,7 @@ def generate(
 ) -> None:
     """Generate a synthetic dataset in the sensor profile's units and raw int16 format."""
     from synth.core.config import load_config
-    from synth.generate import generate_dataset
+    from synth.gan.generate import generate_dataset
 
     settings = load_config(config)
     if filter is not None and settings.generate is not None:
@@ -91,9 +91,9 @@ def evaluate(
     classifier_classes: Annotated[Optional[list[str]], typer.Option("--classifier-classes", help="Comma-separated output class order: one per --classifier or one for all (default Jogging,Stationary,Stairs,Walking).")] = None,
 ) -> None:
     """Report synthetic data quality (TSTR/TRTR/TRTS, ST classifiers, discriminative score, spectra, NN)."""
-    from synth.evaluate import classifier_specs
-    from synth.evaluate import evaluate as run_evaluation
-    from synth.evaluate_metrics import Budget
+    from synth.evaluate.evaluate import classifier_specs
+    from synth.evaluate.evaluate import evaluate as run_evaluation
+    from synth.evaluate.evaluate_metrics import Budget
 
     specs = classifier_specs(classifier or [], classifier_classes or [])
     budget = Budget(steps=steps, seed=seed, folds=folds)
@@ -114,7 +114,7 @@ def train_classifier(config: ConfigOption) -> None:
 @app.command("train-autoencoder")
 def train_autoencoder(config: ConfigOption) -> None:
     """Train the realism filter's autoencoder and set its threshold on held-out real recordings."""
-    from synth.realism import run_autoencoder_training
+    from synth.realism.filter import run_autoencoder_training
 
     _train_model(config, run_autoencoder_training, "autoencoder")
 
@@ -137,7 +137,7 @@ def finetune(
 ) -> None:
     """Fine-tune a generator to a sensor profile with a frozen activity classifier's feedback."""
     from synth.core.config import load_config
-    from synth.finetune import run_finetune
+    from synth.gan.finetune import run_finetune
 
     settings = load_config(config)
     _load_tensorflow()

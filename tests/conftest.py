@@ -50,7 +50,7 @@ class TrainedRun:
 def trained_run(tmp_path_factory) -> TrainedRun:
     """Train the tiny generator once per session and share its run directory (read it, never change it)."""
     from synth.core.config import parse_config
-    from synth.train import run_training
+    from synth.gan.train import run_training
 
     raw = tiny_training_config(tmp_path_factory.mktemp("trained") / "run")
     run_dir = run_training(parse_config(raw), base_dir=ROOT, resume=True, verbose=0)

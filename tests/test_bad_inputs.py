@@ -36,7 +36,7 @@ REAL_CONFIG = ROOT / "configs" / "train_st_har_lsm6dsl_4g.json"
 def assets(tmp_path_factory) -> dict[str, Path]:
     """Good inputs the bad ones are made from: a small dataset and a tiny float .tflite model."""
     from synth.core.config import parse_config
-    from synth.generate import generate_dataset
+    from synth.gan.generate import generate_dataset
 
     folder = tmp_path_factory.mktemp("assets")
     config = parse_config({"seed": 0, "generate": {"generator": str(GENERATOR), "windows_per_class": 4, "csv": False}})

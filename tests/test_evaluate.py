@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from synth.core.errors import ConfigError, ModelError
-from synth.evaluate_metrics import (
+from synth.evaluate.evaluate_metrics import (
     DISCRIMINATORS, Budget, accuracy_scores, discriminative_score, discriminator_folds, nearest_neighbour_ratios, pca_2d,
     window_features,
 )
-from synth.evaluate_realism import memorisation_check, real_halves
+from synth.evaluate.evaluate_realism import memorisation_check, real_halves
 from synth.core.windows import Windows
 
 TINY = Budget(steps=20, batch_size=16, seed=1, folds=2)
@@ -101,7 +101,7 @@ def test_window_features_ignore_phase_and_pca_gives_two_columns():
 def tiny_dataset(trained_run, tmp_path_factory) -> Path:
     """A dataset of 30 windows per class (24 samples) from the session's tiny generator."""
     from synth.core.config import parse_config
-    from synth.generate import generate_dataset
+    from synth.gan.generate import generate_dataset
 
     out = tmp_path_factory.mktemp("evaluate") / "dataset"
     config = parse_config({"seed": 5, "generate": {"generator": str(trained_run.generator_dir), "windows_per_class": 30, "csv": False}})
@@ -157,7 +157,7 @@ def st_models(tmp_path_factory) -> dict[str, Path]:
 def evaluated(tiny_dataset, st_models, tmp_path_factory) -> tuple[dict, Path]:
     """(report, report folder) of the tiny dataset, with two user classifiers that always answer output 1:
     wl12.h5 in WISDM's order (Stationary) and wl24.keras in the order Walking, Running, Stairs, Stationary."""
-    from synth.evaluate import ClassifierSpec, evaluate
+    from synth.evaluate.evaluate import ClassifierSpec, evaluate
 
     folder = tmp_path_factory.mktemp("evaluated")
     config = folder / "real.json"
@@ -226,7 +226,7 @@ def test_user_classifiers_are_scored_per_class_on_real_and_synthetic_in_their_cl
 
 def rewrite_dataset(source: Path, target: Path, **changes) -> Path:
     """A copy of a dataset folder's dataset.npz with some arrays replaced."""
-    from synth.generate import DATASET_FILE
+    from synth.gan.generate import DATASET_FILE
     from synth.core.npz import load_npz, save_npz
 
     target.mkdir()
@@ -270,7 +270,7 @@ def test_bad_input_is_one_line_and_exit_2(case, message, tiny_dataset, write_con
 
 
 def test_classifier_class_lists_pair_one_each_or_one_for_all():
-    from synth.evaluate import ClassifierSpec, classifier_specs
+    from synth.evaluate.evaluate import ClassifierSpec, classifier_specs
 
     paths = [Path("a.h5"), Path("b.tflite")]
     assert classifier_specs(paths) == [ClassifierSpec(p) for p in paths]  # WISDM's order by default
@@ -294,7 +294,7 @@ def test_classifier_class_lists_pair_one_each_or_one_for_all():
 ])
 def test_a_classifier_that_does_not_fit_is_refused_before_anything_is_written(
         model, classes, fragments, st_models, tiny_dataset, write_config, tmp_path):
-    from synth.evaluate import ClassifierSpec, evaluate
+    from synth.evaluate.evaluate import ClassifierSpec, evaluate
 
     spec = ClassifierSpec(st_models[model], *([classes] if classes else []))
     with pytest.raises(ModelError) as refused:

@@ -157,7 +157,7 @@ def test_zoo_style_model_gets_gravity_preprocessing_and_class_order(tmp_path):
 def finetuned(tmp_path_factory):
     """One tiny fine-tuning run for +-2 g (shared by the tests that read it)."""
     from synth.core.config import parse_config
-    from synth.finetune import run_finetune
+    from synth.gan.finetune import run_finetune
 
     root = tmp_path_factory.mktemp("finetune")
     raw = finetune_config(root / "runs")
@@ -186,7 +186,7 @@ def test_finetune_writes_a_generator_with_before_after_figures(finetuned):
 
 def test_finetune_is_reproducible(finetuned, tmp_path):
     from synth.core.config import parse_config
-    from synth.finetune import run_finetune
+    from synth.gan.finetune import run_finetune
 
     folder, raw = finetuned
     (again,) = run_finetune(parse_config({**raw, "finetune": {**raw["finetune"], "run_dir": str(tmp_path)}}), base_dir=ROOT)

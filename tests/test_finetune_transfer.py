@@ -29,7 +29,7 @@ def st_windows():
 def two_class_source(tmp_path_factory) -> Path:
     """A tiny generator of stationary and walking only, as one trained on HAPT would be."""
     from synth.core.config import parse_config
-    from synth.train import run_training
+    from synth.gan.train import run_training
 
     root = tmp_path_factory.mktemp("source")
     raw = {"seed": 1, "data": {"source": "st_har", "path": "builtin", "window": 48, "stride": 48,
@@ -124,7 +124,7 @@ def test_a_class_the_source_lacks_starts_from_its_donor_and_source_classes_keep_
 def one_recording_run(two_class_source, tmp_path_factory) -> Path:
     """A fine-tuning run on one target recording per class, orientation relearned, one turned copy."""
     from synth.core.config import parse_config
-    from synth.finetune import run_finetune
+    from synth.gan.finetune import run_finetune
 
     raw = transfer_config(tmp_path_factory.mktemp("k1") / "runs", two_class_source, recordings_per_class=1,
                           rotated_copies=1, relearn_orientation=True)
@@ -149,8 +149,8 @@ def test_k_recordings_teach_the_missing_class_and_the_card_says_so(one_recording
 
 def test_generated_data_and_its_report_say_which_class_the_target_alone_taught(one_recording_run, tmp_path):
     from synth.core.config import parse_config
-    from synth.evaluate import fine_tuning_target, target_notes
-    from synth.generate import generate_dataset
+    from synth.evaluate.evaluate import fine_tuning_target, target_notes
+    from synth.gan.generate import generate_dataset
 
     folder = one_recording_run
     raw = {"generate": {"generator": str(folder / "generator"), "windows_per_class": 3, "csv": False}}
@@ -166,7 +166,7 @@ def test_generated_data_and_its_report_say_which_class_the_target_alone_taught(o
 
 def test_k_zero_uses_the_classifier_alone_and_leaves_out_what_nothing_teaches(two_class_source, tmp_path):
     from synth.core.config import parse_config
-    from synth.finetune import run_finetune
+    from synth.gan.finetune import run_finetune
 
     raw = transfer_config(tmp_path / "runs", two_class_source, recordings_per_class=0)
     (folder,) = run_finetune(parse_config(raw), ROOT)
@@ -180,7 +180,7 @@ def test_k_zero_uses_the_classifier_alone_and_leaves_out_what_nothing_teaches(tw
 
 def test_k_beyond_the_recordings_is_refused_before_anything_is_written(tmp_path, two_class_source):
     from synth.core.config import parse_config
-    from synth.finetune import run_finetune
+    from synth.gan.finetune import run_finetune
 
     with pytest.raises(ConfigError, match="recordings_per_class is 40"):
         run_finetune(parse_config(transfer_config(tmp_path / "runs", two_class_source, recordings_per_class=40)), ROOT)
@@ -195,7 +195,7 @@ def test_cli_refuses_a_held_out_target_recording(run_cli, write_config, tmp_path
 
 def test_both_class_sets_are_named_when_the_source_has_a_class_the_target_lacks(tmp_path, two_class_source):
     from synth.core.config import parse_config
-    from synth.finetune import run_finetune
+    from synth.gan.finetune import run_finetune
 
     raw = transfer_config(tmp_path / "runs", two_class_source)
     raw["data"]["classes"] = {"stationary": ["stationary"], "running": ["running"]}
@@ -221,7 +221,7 @@ def _captures(folder: Path, rate_hz: float, sensor: str) -> Path:
 ])
 def test_captures_at_another_rate_or_a_smaller_full_scale_are_refused(tmp_path, two_class_source, rate, sensor, expected):
     from synth.core.config import parse_config
-    from synth.finetune import run_finetune
+    from synth.gan.finetune import run_finetune
 
     raw = transfer_config(tmp_path / "runs", two_class_source, recordings_per_class=1)
     raw["data"] = {"source": "csv", "path": str(_captures(tmp_path / "captures", rate, sensor)), "window": 48, "stride": 24}

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import synth.generate
+import synth.gan.generate
 from synth.core.config import parse_config
 from synth.core.errors import ConfigError, ModelError, OutputError
-from synth.generate import generate_dataset, load_dataset
+from synth.gan.generate import generate_dataset, load_dataset
 from synth.core.profiles import load_profile
 
 CLASSES = ["stationary", "walking", "running"]
@@ -136,14 +136,14 @@ def test_missing_generator_is_a_model_error(generate_config, tmp_path):
 
 
 def test_crash_while_writing_leaves_no_output(generate, tmp_path, monkeypatch, disk_full):
-    monkeypatch.setattr(synth.generate, "write_class_csv", disk_full)
+    monkeypatch.setattr(synth.gan.generate, "write_class_csv", disk_full)
     with pytest.raises(OSError, match="No space left"):
         generate()
     assert os.listdir(tmp_path) == []
 
 
 def test_crash_while_writing_keeps_the_old_output(generate, existing_output, monkeypatch, disk_full):
-    monkeypatch.setattr(synth.generate, "write_class_csv", disk_full)
+    monkeypatch.setattr(synth.gan.generate, "write_class_csv", disk_full)
     with pytest.raises(OSError, match="No space left"):
         generate(force=True)
     assert os.listdir(existing_output.parent) == ["out"] and os.listdir(existing_output) == ["keep.txt"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from synth.classify.classifiers import canonical_class, crop_windows, majority_vote, spell_as
-from synth.quality import classifier_report, clip_fraction, compare_per_class, window_metrics, window_statistics
+from synth.realism.quality import classifier_report, clip_fraction, compare_per_class, window_metrics, window_statistics
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RATE = 26.0
@@ -129,7 +129,7 @@ def test_wisdm_classifiers_see_stationary_and_running(real_st_har):
 
 
 def test_orientation_coverage_names_where_gravity_lies():
-    from synth.quality import orientation_coverage
+    from synth.realism.quality import orientation_coverage
 
     x = np.zeros((4, 10, 3), np.float32)
     x[0, :, 2] = 1.0    # face up

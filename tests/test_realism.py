@@ -9,8 +9,8 @@ import pytest
 
 from synth.core.config import parse_config
 from synth.core.errors import ModelError
-from synth.generate import generate_dataset, load_dataset
-from synth.realism import INFO_FILE, load_realism_filter, run_autoencoder_training, threshold_of
+from synth.gan.generate import generate_dataset, load_dataset
+from synth.realism.filter import INFO_FILE, load_realism_filter, run_autoencoder_training, threshold_of
 
 WINDOW = 24  # the session's tiny generator makes windows of 24 samples
 HELD_OUT = ["stationary_03_26Hz_4g_mg", "stationary_13_26Hz_4g_mg", "walking_03_26Hz_4g_mg",

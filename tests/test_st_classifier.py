@@ -76,7 +76,7 @@ def test_windows_of_another_length_are_refused_at_prediction():
 @needs_zoo
 @pytest.mark.parametrize("kind", [0, 1], ids=["h5", "tflite"])
 def test_a_wl24_model_scores_48_sample_windows_by_two_crops_and_reads_jogging_as_running(kind, real_windows_48):
-    from synth.evaluate import score_classifier
+    from synth.evaluate.evaluate import score_classifier
 
     classifier = load_window_classifier(zoo_files("ign_wl_24")[kind])
     assert classifier.window == 24 and classifier.classes == ("running", "stationary", "stairs", "walking")

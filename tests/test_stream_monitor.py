@@ -21,7 +21,7 @@ DATA = {"source": "st_har", "path": "builtin", "window": 48, "stride": 48, "test
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """(classifier folder, autoencoder folder), each trained for one epoch on 48-sample windows (read only)."""
-    from synth.realism import run_autoencoder_training
+    from synth.realism.filter import run_autoencoder_training
     from synth.classify.train_classifier import run_classifier_training
 
     root = tmp_path_factory.mktemp("models")

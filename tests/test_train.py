@@ -9,7 +9,7 @@ import pytest
 
 from synth.core.config import parse_config
 from synth.core.errors import ConfigError, ModelError
-from synth.train import run_training
+from synth.gan.train import run_training
 
 CLASSES = ("stationary", "walking", "running")
 

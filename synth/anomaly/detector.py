@@ -23,7 +23,7 @@ import numpy as np
 from synth.anomaly.statistics import MinMax
 from synth.core.atomic import build_directory, save_keras, write_json
 from synth.core.errors import DataError, ModelError
-from synth.realism import INFO_FILE, MODEL_FILE, read_autoencoder_folder, reconstruction_errors
+from synth.realism.filter import INFO_FILE, MODEL_FILE, read_autoencoder_folder, reconstruction_errors
 
 FEATURES, WINDOWS = "features", "windows"
 

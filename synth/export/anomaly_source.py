@@ -24,7 +24,7 @@ import numpy as np
 
 from synth.core.errors import DataError, ModelError
 from synth.export.sources import ExportSource, _pick, _profile_constants
-from synth.realism import INFO_FILE, MODEL_FILE
+from synth.realism.filter import INFO_FILE, MODEL_FILE
 from synth.core.runs import hash_file
 
 KIND = "anomaly_detector"

@@ -215,7 +215,7 @@ def _classifier_metadata(labels: list, window: int, model_file: Path, info: dict
 
 def _autoencoder(source: Path, config, max_samples: int, seed: int) -> ExportSource:
     """The realism autoencoder, calibrated on clipped real train-side windows."""
-    from synth.realism import load_realism_filter
+    from synth.realism.filter import load_realism_filter
 
     realism = load_realism_filter(source)
     info = realism.info

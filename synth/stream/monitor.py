@@ -54,7 +54,7 @@ def classifier_check(folder: Path, rate_hz: float) -> WindowCheck:
 def autoencoder_check(folder: Path, rate_hz: float, full_scale_g: float) -> WindowCheck:
     """Flag windows a window autoencoder rejects: the realism filter (``synth train-autoencoder``)
     or a window anomaly detector (``synth anomaly``, trained centrally or federated)."""
-    from synth.realism import load_realism_filter
+    from synth.realism.filter import load_realism_filter
 
     realism = load_realism_filter(folder)
     if realism.info.get("input") == "features":

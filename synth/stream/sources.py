@@ -84,7 +84,7 @@ def file_source(path: Path, profile_name: str, classes: Sequence[str]) -> Source
 
 def _dataset_source(folder: Path, classes: Sequence[str]) -> Source:
     """The windows of a generated dataset, in file order, optionally only some classes."""
-    from synth.generate import load_dataset
+    from synth.gan.generate import load_dataset
 
     arrays = load_dataset(folder)
     names = [str(name) for name in arrays["classes"]]

@@ -12,7 +12,7 @@ discriminative score of two discriminator families (0 is ideal) overall and per 
 its real-vs-real floor, per-class signal metrics of both sides, the spectral distance of
 synthetic to held-out real beside that of train-side real to held-out real, and
 nearest-neighbour distances synthetic-to-real beside real-to-real. Per class, too (see
-``synth.evaluate_realism``): orientation coverage gaps, quantiles of per-window statistics and
+``synth.evaluate.evaluate_realism``): orientation coverage gaps, quantiles of per-window statistics and
 a memorisation check, synthetic beside real-vs-real.
 
 Users may add their own ST model-zoo classifiers (``ClassifierSpec``: a .h5 / .keras / full-int8
@@ -38,13 +38,13 @@ from synth.core.atomic import build_directory, check_directory_target, write_jso
 from synth.classify.classifiers import KerasWindowClassifier, canonical_class, restrict_classes
 from synth.core.config import Config, load_config, require
 from synth.core.errors import ConfigError, DataError, ModelError
-from synth.evaluate_metrics import (
+from synth.evaluate.evaluate_metrics import (
     CLASSIFIER_DESCRIPTION, Budget, nearest_neighbour_ratios, ratio, standardise, train_test_scores, value_range_g,
     window_features,
 )
-from synth.evaluate_realism import class_realism, discriminative_report
-from synth.quality import classifier_report, compare_class
-from synth.generate import CARD_FILE, load_dataset
+from synth.evaluate.evaluate_realism import class_realism, discriminative_report
+from synth.realism.quality import classifier_report, compare_class
+from synth.gan.generate import CARD_FILE, load_dataset
 from synth.classify.preprocessing import RATE_HZ
 from synth.classify.st_classifier import WISDM_CLASS_NAMES
 from synth.core.windows import Windows, concat
@@ -145,7 +145,7 @@ def evaluate(real_config: Path, synthetic: Path, out: Path, force: bool = False,
 
 def write_report(data: EvaluationData, report: dict, out: Path, force: bool) -> None:
     """report.json, report.md and the PNG plots, written into ``out`` atomically."""
-    from synth.report import render_markdown, write_plots
+    from synth.evaluate.report import render_markdown, write_plots
 
     with build_directory(out, force=force) as staging:
         write_json(staging / REPORT_JSON, report)

@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 
 from synth.classify.classifiers import build_compact_conv1d, random_yaw
 from synth.classify.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression
-from synth.quality import correct, recall_per_class, window_statistics
+from synth.realism.quality import correct, recall_per_class, window_statistics
 from synth.core.windows import Windows
 
 FEATURE_BANDS = 6  # spectral bands per axis in window_features
@@ -226,7 +226,7 @@ def window_features(x_g: np.ndarray, rate_hz: float) -> np.ndarray:
 
 def discriminator_features(x_g: np.ndarray, rate_hz: float) -> np.ndarray:
     """Features (N, 6 + 3 x FEATURE_BANDS + 3) of the gradient-boosting discriminator: ``window_features``
-    then ``synth.quality.window_statistics`` (std and peak of |a|, RMS of the motion, g) of windows (N, T, 3) g."""
+    then ``synth.realism.quality.window_statistics`` (std and peak of |a|, RMS of the motion, g) of windows (N, T, 3) g."""
     return np.concatenate([window_features(x_g, rate_hz), window_statistics(x_g, rate_hz)], axis=1)
 
 

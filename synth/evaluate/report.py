@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.evaluate_metrics import pca_2d, window_features
+from synth.evaluate.evaluate_metrics import pca_2d, window_features
 from synth.core.plots import AXES, markdown_table, plot_real_vs_generated, pyplot, save_figure
-from synth.quality import AXIS_DIRECTIONS, welch_psd
+from synth.realism.quality import AXIS_DIRECTIONS, welch_psd
 from synth.core.windows import Windows
 
 

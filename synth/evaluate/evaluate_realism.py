@@ -8,7 +8,7 @@ figure here comes with its real-vs-real counterpart, computed the same way:
   each class dealt into two halves, one playing "real", the other "synthetic");
 - ``orientation_gaps``: the share of windows per gravity direction, and the largest gap over the
   six directions of synthetic vs train-side real beside held-out vs train-side real;
-- ``window_statistic_quantiles``: quantiles of ``synth.quality.window_statistics`` per side and
+- ``window_statistic_quantiles``: quantiles of ``synth.realism.quality.window_statistics`` per side and
   the median ratios synthetic / held-out beside train-side / held-out;
 - ``memorisation_check``: nearest train-side distances of synthetic windows beside those of
   held-out real windows, in standardised window-feature space.
@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.evaluate_metrics import (
+from synth.evaluate.evaluate_metrics import (
     DISCRIMINATORS, Budget, discriminative_score, nearest_distances, ratio, split_recordings,
 )
-from synth.quality import AXIS_DIRECTIONS, WINDOW_STATISTICS, orientation_coverage, window_statistics
+from synth.realism.quality import AXIS_DIRECTIONS, WINDOW_STATISTICS, orientation_coverage, window_statistics
 from synth.core.windows import Windows
 
 QUANTILES = (5, 25, 50, 75, 95)  # percent

@@ -9,7 +9,7 @@ The output directory holds:
   window index, sample index, time in s, x/y/z in mg and x/y/z as raw LSB;
 - card.json: what made the data (generator hash, profile, rate, full scale, counts, seed,
   units, transforms, file hashes) and, for software-clipped profiles, the profile's note.
-With ``generate.filter`` (an autoencoder folder, see synth.realism), every generated window is
+With ``generate.filter`` (an autoencoder folder, see synth.realism.filter), every generated window is
 scored after the profile and rejected ones are dropped; generation continues in a bounded number
 of rounds until each class has its requested count (a clear error otherwise), so the counts stay
 what was asked; the card's ``filter`` entry records generated / rejected / kept per class, the
@@ -73,8 +73,8 @@ def generate_dataset(config: Config, out: Path, force: bool = False, seed: int |
 
 
 def _filtered(make, labels: np.ndarray, path: str, base_dir: Path, info, profile):
-    """(labels, lsb, card entry) after the realism filter at ``path`` (see synth.realism.filter_in_rounds)."""
-    from synth.realism import filter_in_rounds, load_realism_filter
+    """(labels, lsb, card entry) after the realism filter at ``path`` (see synth.realism.filter.filter_in_rounds)."""
+    from synth.realism.filter import filter_in_rounds, load_realism_filter
 
     realism = load_realism_filter(_resolve(path, base_dir))
     realism.check_matches(info.window, profile.odr_hz, profile.full_scale_g)
