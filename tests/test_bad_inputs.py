@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from synth import cli
-from synth.commands_stream import DISCONNECTED
+from synth.stream.commands import DISCONNECTED
 from synth.core.npz import save_npz
 
 ROOT = Path(__file__).resolve().parents[1]

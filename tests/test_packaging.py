@@ -59,7 +59,7 @@ def test_without_the_export_extra_the_microcontroller_interpreter_is_named_in_on
 
 
 def test_without_the_simulation_extra_flowers_engine_is_named_in_one_line(monkeypatch):
-    from synth.share import simulate
+    from synth.federated import simulate
 
     real_find_spec = simulate.importlib.util.find_spec
     monkeypatch.setattr(simulate.importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real_find_spec(name, *a))

@@ -15,9 +15,9 @@ from synth.core.config import parse_config
 from synth.core.errors import ConfigError
 from synth.share.aggregate import average_generators
 from synth.share.partition import partition
-from synth.share.server import ShareRunError
-from synth.share.validation import Rejected, check_holding, checked_weights
-from synth.share.wire import Holding, decoded_weights, encode_weights, holding_record, read_holding
+from synth.federated.rounds import FederatedRunError
+from synth.federated.validation import Rejected, check_holding, checked_weights
+from synth.federated.wire import Holding, decoded_weights, encode_weights, holding_record, read_holding
 from synth.core.windows import Windows
 from share_support import InProcessGrid, tiny_share_config, with_share
 
@@ -264,7 +264,7 @@ def test_other_modes_send_what_they_promise(tmp_path, mode, record):
 def test_too_few_nodes_end_the_run_with_a_reason(tmp_path):
     raw = with_share(tiny_share_config(tmp_path / "run"), min_nodes=5, round_timeout_s=1.0)
     config, grid, _ = _federation(tmp_path, raw)
-    with pytest.raises(ShareRunError, match="only 3 node"):
+    with pytest.raises(FederatedRunError, match="only 3 node"):
         _serve(config, grid, tmp_path / "server")
     run_log = json.loads((tmp_path / "server" / "share.json").read_text())
     assert run_log["status"].startswith("failed: only 3 node(s) connected within 1 s")
@@ -273,7 +273,8 @@ def test_too_few_nodes_end_the_run_with_a_reason(tmp_path):
 NODE_WITHOUT_RAY = """
 import sys
 sys.modules["ray"] = None  # importing ray now fails: a cluster node installs flwr without the simulation extra
-from synth.share import apps, client, node, node_data, models, wire, validation
+from synth.share import apps, client, node, node_data, models
+from synth.federated import validation, wire
 from synth.share.apps import client_app, server_app
 print("ok", "ray" in sys.modules and sys.modules["ray"] is not None)
 """

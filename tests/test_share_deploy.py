@@ -31,7 +31,8 @@ from cryptography import x509
 from share_support import tiny_share_config
 from test_cli import assert_one_line_error
 from synth.core.errors import SynthError
-from synth.share import deploy, keys
+from synth.federated import deploy, keys
+from synth.share.commands import FLOWER_APP
 from synth.share.node_state import STATE_FILE
 
 TOKEN = ("SYNTH_DEPLOY_TEST", uuid.uuid4().hex)  # environment variable that marks every process this module starts
@@ -227,11 +228,11 @@ def test_flower_app_bundles_only_its_pyproject_and_names_the_synth_apps():
     from flwr.cli.build import build_fab_from_disk
     from flwr.cli.config_utils import load_and_validate
 
-    config, _ = load_and_validate(deploy.FLOWER_APP / "pyproject.toml")  # what `flwr run` checks, modules too
+    config, _ = load_and_validate(FLOWER_APP / "pyproject.toml")  # what `flwr run` checks, modules too
     assert config["tool"]["flwr"]["app"]["components"] == {
         "serverapp": "synth.share.apps:server_app", "clientapp": "synth.share.apps:client_app"}
     assert set(config["tool"]["flwr"]["app"]["config"]) == {"share-config", "out-dir"}
-    fab = zipfile.ZipFile(BytesIO(build_fab_from_disk(deploy.FLOWER_APP)))
+    fab = zipfile.ZipFile(BytesIO(build_fab_from_disk(FLOWER_APP)))
     assert sorted(fab.namelist()) == [".info/CONTENT", "pyproject.toml"]
 
 

@@ -1,115 +1,82 @@
-"""What each ``synth anomaly`` command does, returning the lines it prints (the CLI stays thin)."""
+"""``synth anomaly``: autoencoder anomaly detection, centralised, federated (Flower) or compared."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Annotated, Optional
 
-from synth.anomaly.detector import Detector, load_detector, save_detector
-from synth.anomaly.report import MethodResult, NodeScores, build_report, write_report
-from synth.core.atomic import build_directory, check_directory_target, check_file_target, write_text
-from synth.core.config import AnomalyConfig, load_config, require
+import typer
 
-ALL_NODES = "all"
+from synth.core.command_line import echo_lines, load_tensorflow
+from synth.federated.commands import FlowerRun, submit_and_follow
 
+ConfigFile = Annotated[Path, typer.Option("--config", "-c", help="Run config with an 'anomaly' section (and 'data' for windows).")]
+OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: anomaly.run_dir/<command>).")]
+ForceOption = Annotated[bool, typer.Option(help="Replace a non-empty output folder.")]
+NodesOption = Annotated[Optional[int], typer.Option(help="Simulated nodes (default: anomaly.nodes).")]
+DetectorOption = Annotated[Path, typer.Option(help="A detector folder (from train, federate or compare).")]
 
-def _settings(config_file: Path):
-    config = load_config(config_file)
-    return config, require(config.anomaly, "anomaly", str(config_file))
-
-
-def _out(out: Optional[Path], settings: AnomalyConfig, name: str) -> Path:
-    return Path(out) if out else Path(settings.run_dir) / name
+app = typer.Typer(help="Autoencoder anomaly detection: central, federated (Flower), compared, scored.", no_args_is_help=True)
 
 
-def train_central(config_file: Path, out: Optional[Path], force: bool, ready: Callable[[], None] = lambda: None) -> list[str]:
-    """A centralised detector folder (out) and a one-line summary of its test metrics.
+@app.command()
+def train(config: ConfigFile, out: OutOption = None, force: ForceOption = False) -> None:
+    """Train one detector on all the config's rows (centralised) and score its test rows."""
+    from synth.anomaly.actions import train_central
 
-    ``ready`` runs once the config and the data have passed their checks (the CLI loads
-    TensorFlow there, so that bad input fails in a second)."""
-    from synth.anomaly.dataset import load_anomaly_data
-    from synth.anomaly.metrics import detection_metrics
-    from synth.anomaly.training import train_detector
-
-    config, settings = _settings(config_file)
-    target = _out(out, settings, "centralised")
-    check_directory_target(target, force)
-    data = load_anomaly_data(config, Path(config_file).parent)
-    ready()
-    model, info = train_detector(data.train, data.validation, settings, config.seed, data.full_scale_g, data.rate_hz)
-    info = {**info, "training": "centralised", "data_hash": data.data_hash, "seed": config.seed,
-            "vocabulary": data.vocabulary, "config": config.model_dump(mode="json")}
-    detector = Detector(model, info)
-    metrics = detection_metrics(data.test.anomalous, detector.errors(data.test.x), detector.threshold)
-    save_detector(model, {**info, "test_metrics": metrics}, target, force)
-    return [_metrics_line("test rows", metrics), f"detector written to {target}"]
+    echo_lines(train_central(config, out, force, ready=load_tensorflow))
 
 
-def federate_simulated(config_file: Path, nodes: Optional[int], out: Optional[Path], force: bool) -> list[str]:
-    """Run the simulated federation; lines: per-node test counts, where the detector is."""
-    from synth.anomaly.federated.simulate import run_federated_simulation
+@app.command()
+def federate(config: ConfigFile, nodes: NodesOption = None, out: OutOption = None, force: ForceOption = False) -> None:
+    """FedAvg with N simulated nodes on this machine (Flower's simulation engine, offline)."""
+    from synth.anomaly.actions import federate_simulated
 
-    _, settings = _settings(config_file)
-    folder, run_log = run_federated_simulation(Path(config_file), nodes or settings.nodes, _out(out, settings, "federated"), force)
-    lines = [f"{name}: tp {v['tp']} fp {v['fp']} tn {v['tn']} fn {v['fn']}" for name, v in sorted(run_log["evaluation"].items())]
-    return lines + [f"detector in {folder / 'detector'}, round log in {folder / 'federated.json'}"]
-
-
-def compare_methods(config_file: Path, nodes: Optional[int], out: Optional[Path], force: bool) -> list[str]:
-    """Local-only, federated and centralised side by side; lines: overall F1 per method."""
-    from synth.anomaly.compare import run_comparison
-
-    _, settings = _settings(config_file)
-    folder, report = run_comparison(Path(config_file), nodes or settings.nodes, _out(out, settings, "compare"), force)
-    return [_metrics_line(method, result["overall"]) for method, result in report["results"].items()] + \
-        [f"report in {folder / 'report.md'}"]
+    load_tensorflow()
+    echo_lines(federate_simulated(config, nodes, out, force))
 
 
-def evaluate_detector(config_file: Path, detector_dir: Path, out: Optional[Path], force: bool) -> list[str]:
-    """Report of one detector on the config's test rows."""
-    from synth.anomaly.dataset import load_anomaly_data
+@app.command()
+def compare(config: ConfigFile, nodes: NodesOption = None, out: OutOption = None, force: ForceOption = False) -> None:
+    """Local-only, federated and centralised detectors side by side: report.json, report.md, plots."""
+    from synth.anomaly.actions import compare_methods
 
-    config, settings = _settings(config_file)
-    detector = load_detector(detector_dir)
-    data = load_anomaly_data(config, Path(config_file).parent)
-    scores = NodeScores(data.test.anomalous, data.test.kind, detector.errors(data.test.x), detector.threshold)
-    method = detector.info.get("training", "centralised")
-    results = {method: MethodResult({ALL_NODES: scores})}
-    report = build_report(results, {**data.context(), "detector": str(detector_dir), "k": detector.info["k"]})
-    target = _out(out, settings, "evaluate")
-    with build_directory(target, force) as staging:
-        write_report(report, results, staging)
-    return [_metrics_line(method, report["results"][method]["overall"]), f"report in {target / 'report.md'}"]
+    load_tensorflow()
+    echo_lines(compare_methods(config, nodes, out, force))
 
 
-def score_file(detector_dir: Path, input_path: Path, out: Optional[Path]) -> list[str]:
-    """Flag the rows of a file; lines: a summary (and where the CSV of flags went)."""
-    from synth.anomaly.scoring import read_rows_for
+@app.command()
+def evaluate(config: ConfigFile, detector: DetectorOption, out: OutOption = None, force: ForceOption = False) -> None:
+    """Score a detector on the config's test rows: report.json, report.md, plots."""
+    from synth.anomaly.actions import evaluate_detector
 
-    if out is not None:
-        check_file_target(out)  # before the work, not after it
-    detector = load_detector(detector_dir)
-    rows = read_rows_for(detector, input_path)
-    errors = detector.errors(rows.x)
-    flags = errors > detector.threshold
-    lines = [f"{len(rows)} rows, {int(flags.sum())} anomalous (threshold {detector.threshold:.4g})"]
-    if rows.anomalous.any():
-        from synth.anomaly.metrics import detection_metrics
-
-        lines.append(_metrics_line("against the file's labels", detection_metrics(rows.anomalous, errors, detector.threshold)))
-    if out is not None:
-        table = "\n".join(f"{i},{e:.9g},{int(f)}" for i, (e, f) in enumerate(zip(errors, flags)))
-        write_text(out, "row,error,anomalous\n" + table + ("\n" if table else ""))
-        lines.append(f"flags written to {out}")
-    return lines
+    load_tensorflow()
+    echo_lines(evaluate_detector(config, detector, out, force))
 
 
-def _metrics_line(what: str, metrics: dict) -> str:
-    def show(key):
-        value = metrics.get(key)
-        return "n/a" if value is None else f"{value:.3f}"
+@app.command()
+def score(
+    detector: DetectorOption,
+    input: Annotated[Path, typer.Option("--input", help="Rows to score: a file (or N-BaIoT folder) of the detector's source, or a capture CSV for windows.")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="CSV of row, error, anomalous (default: print a summary only).")] = None,
+) -> None:
+    """Flag the anomalous rows of a file with a detector."""
+    from synth.anomaly.actions import score_file
 
-    return (f"{what}: F1 {show('f1')}, TPR {show('tpr')}, FPR {show('fpr')}, precision {show('precision')}, "
-            f"ROC AUC {show('roc_auc')}")
+    load_tensorflow()
+    echo_lines(score_file(detector, input, out))
 
 
+@app.command("run")
+def run(
+    link: Annotated[str, typer.Option("--link", help="SuperLink address HOST:PORT (as its certificate names it).")],
+    ca: Annotated[Path, typer.Option("--ca", help="CA certificate (ca.crt from 'synth share keys').")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="Run config with an 'anomaly' section, as a path on the SuperLink's machine.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the detector and federated.json, on the SuperLink's machine.")],
+    wait: Annotated[bool, typer.Option(help="Follow the run to its end (--no-wait: print the run ID).")] = True,
+) -> None:
+    """Federated training on a real cluster: submit the anomaly Flower App to a SuperLink (see 'synth share')."""
+    from synth.anomaly.federated.apps import CONFIG_KEY
+    from synth.anomaly.federated.server import LOG_FILE
+    app_folder = Path(__file__).parent / "federated" / "flower_app"
+    submit_and_follow(FlowerRun(app_folder, "anomaly", CONFIG_KEY, LOG_FILE), link, ca, config, out, wait)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from synth.anomaly.dataset import AnomalyData, load_anomaly_data
-from synth.anomaly.detector import Detector, save_detector
+from synth.anomaly.detector import Detector, load_detector, save_detector
 from synth.anomaly.partition import NodeRows, partition
 from synth.anomaly.report import MethodResult, NodeScores, build_report, write_report
 from synth.anomaly.training import train_detector
@@ -77,7 +77,6 @@ def _centralised(config: Config, data: AnomalyData, parts: list[NodeRows], folde
 
 def _federated(config_file: Path, nodes: int, parts: list[NodeRows], folder: Path) -> MethodResult:
     """FedAvg on Flower's simulation engine; the detector it writes scores every node's test rows."""
-    from synth.anomaly.detector import load_detector
     from synth.anomaly.federated.simulate import run_federated_simulation
 
     started = time.perf_counter()

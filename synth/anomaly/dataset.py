@@ -19,9 +19,11 @@ from typing import Optional
 
 import numpy as np
 
-from synth.core.rows import NORMAL, Rows, concat_rows, make_rows
+from synth.anomaly.faults import FAULTS, inject_faults
 from synth.core.config import AnomalyConfig, Config, require
 from synth.core.errors import DataError
+from synth.core.profiles import load_profile
+from synth.core.rows import NORMAL, Rows, concat_rows, make_rows
 from synth.core.runs import hash_arrays
 
 AXES = ("x", "y", "z")
@@ -100,9 +102,7 @@ def split_feature_rows(rows: Rows, settings: AnomalyConfig, seed: int) -> tuple[
 
 def _window_data(config: Config, settings: AnomalyConfig, base_dir: Path) -> AnomalyData:
     """Windows of the data section split by recording, with faults injected into the test windows."""
-    from synth.anomaly.faults import FAULTS, inject_faults
     from synth.data.loading import load_windows
-    from synth.core.profiles import load_profile
 
     data = require(config.data, "data")
     profile = load_profile(config.profile)

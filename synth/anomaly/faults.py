@@ -42,8 +42,8 @@ from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 import numpy as np
 
-from synth.core.rows import Rows, concat_rows, make_rows
 from synth.core.errors import ConfigError, DataError
+from synth.core.rows import Rows, concat_rows, make_rows
 
 AXIS_NAMES = ("x", "y", "z")
 DEFAULT_GROUP = "windows"  # the group of every faulted row when no per-window groups are given

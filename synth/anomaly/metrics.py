@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from synth.core.rows import NORMAL
 from synth.core.errors import DataError
+from synth.core.rows import NORMAL
 
 
 def detection_metrics(anomalous: np.ndarray, errors: np.ndarray, threshold: float | np.ndarray) -> dict:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synth.core.rows import Rows
 from synth.core.errors import ConfigError
+from synth.core.rows import Rows
 
 MIN_SHARE = 0.2  # of an equal share: the smallest non-IID node still has rows to train on
 

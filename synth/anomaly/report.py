@@ -43,9 +43,9 @@ from pathlib import Path
 import numpy as np
 
 from synth.anomaly.metrics import anomaly_scores, detection_metrics, per_kind
-from synth.core.rows import NORMAL
 from synth.core.atomic import write_json, write_text
 from synth.core.plots import markdown_table, pyplot, save_figure
+from synth.core.rows import NORMAL
 
 METHODS = ("local", "federated", "centralised")
 _ERROR_FLOOR = 1e-12  # an exactly reconstructed row (error 0) has no logarithm; plot it here instead

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from synth.anomaly.dataset import load_feature_rows
 from synth.anomaly.detector import Detector
-from synth.core.rows import NORMAL, Rows, make_rows
+from synth.core.config import AnomalyConfig
 from synth.core.errors import DataError
+from synth.core.rows import NORMAL, Rows, make_rows
 
 
 def read_rows_for(detector: Detector, path: Path) -> Rows:
@@ -28,9 +30,6 @@ def read_rows_for(detector: Detector, path: Path) -> Rows:
     elif source == "csv":
         rows = _csv(path, detector, settings.get("label_column"))
     else:
-        from synth.anomaly.dataset import load_feature_rows
-        from synth.core.config import AnomalyConfig
-
         rows, _ = load_feature_rows(AnomalyConfig.model_validate(settings), path.parent, 0,
                                     detector.info.get("vocabulary"), path=path)
     detector.check_width(rows.x)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from synth.anomaly.detector import input_info, model_input, reconstruction_errors
-from synth.core.rows import Rows
 from synth.anomaly.statistics import MinMax, Moments
 from synth.core.config import AnomalyConfig
+from synth.core.rows import Rows
 
 
 def build_model(row_shape: tuple[int, ...], settings: AnomalyConfig, full_scale_g: float | None, seed: int):

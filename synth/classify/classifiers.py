@@ -28,9 +28,10 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from synth.classify.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression
 from synth.core.errors import ModelError, first_line
 from synth.core.windows import Windows
-from synth.classify.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression
+from synth.data.st_mobility import load_st_mobility
 
 BSD3_MODEL = Path(__file__).resolve().parents[1] / "assets" / "st_har_bsd3" / "model.h5"
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -210,8 +211,6 @@ def train_mobility_classifier(
     rotated and suppressed in m/s^2 like ST's models; classes are weighted equally; random
     heading changes augment every epoch. Nothing is written to disk.
     """
-    from synth.data.st_mobility import load_st_mobility
-
     data = load_st_mobility(path, 26.0, window, stride, MOBILITY_CLASSES)
     x = st_zoo_input(data.x)[..., 0]
     model = build_compact_conv1d(window, len(data.classes), seed)

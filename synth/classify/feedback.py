@@ -29,9 +29,10 @@ import numpy as np
 import tensorflow as tf
 
 from synth.classify.classifiers import BSD3_CLASSES, BSD3_MODEL, canonical_class, load_keras, majority_vote
-from synth.core.errors import ConfigError, ModelError
 from synth.classify.preprocessing import RATE_HZ, ST_G_TO_MS2
 from synth.classify.st_classifier import WISDM_CLASS_NAMES, check_output_count
+from synth.classify.train_classifier import INFO_FILE, MODEL_FILE
+from synth.core.errors import ConfigError, ModelError
 
 BUILTIN = "st_bsd3"
 _LOG_FLOOR = 1e-7  # keeps log(p) finite for a softmax output that rounds to 0
@@ -112,8 +113,6 @@ def _bsd3() -> ClassifierFeedback:
 
 def _trained(folder: Path) -> ClassifierFeedback:
     """A ``synth train-classifier`` folder: its gravity preprocessing is inside the model."""
-    from synth.classify.train_classifier import INFO_FILE, MODEL_FILE
-
     try:
         info = json.loads((folder / INFO_FILE).read_text())
         classes = tuple(info["classes"])

@@ -17,8 +17,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from synth.core.errors import ConfigError
 from synth.classify.preprocessing_tf import GravityRotationSuppression
+from synth.core.errors import ConfigError
 
 ARCHITECTURES = ("ign", "gmp")
 IGN_KERNEL = 16  # an IGN window must be longer than its kernel

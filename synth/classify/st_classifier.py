@@ -25,9 +25,9 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from synth.classify.classifiers import KerasWindowClassifier, canonical_class, load_keras
+from synth.classify.preprocessing import RATE_HZ, ST_G_TO_MS2, gravity_rotation_suppression
 from synth.core.errors import DataError, ModelError, first_line
 from synth.core.tflite_file import load_tflite
-from synth.classify.preprocessing import RATE_HZ, ST_G_TO_MS2, gravity_rotation_suppression
 
 WISDM_CLASS_NAMES = ("Jogging", "Stationary", "Stairs", "Walking")  # ST's output order for WISDM
 KERAS_SUFFIXES = (".h5", ".keras")

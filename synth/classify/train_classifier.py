@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.core.atomic import save_keras, write_json
 from synth.classify.classifiers import canonical_class
+from synth.classify.preprocessing import HIGHPASS_CUTOFF_HZ, HIGHPASS_ORDER, RATE_HZ, ST_G_TO_MS2
+from synth.classify.st_classifier import StClassifier, load_st_classifier
+from synth.core.atomic import save_keras, write_json
 from synth.core.config import ClassifierConfig, Config, require
 from synth.core.errors import ConfigError, DataError, ModelError
-from synth.classify.preprocessing import HIGHPASS_CUTOFF_HZ, HIGHPASS_ORDER, RATE_HZ, ST_G_TO_MS2
 from synth.core.runs import hash_arrays
-from synth.classify.st_classifier import StClassifier, load_st_classifier
 from synth.core.windows import Windows
 
 log = logging.getLogger(__name__)

@@ -31,12 +31,12 @@ import numpy as np
 import pandas as pd
 
 from synth.core.atomic import open_atomic
-from synth.data import (
-    ClassMapping, Recording, find_files, first_non_number, label_array, resolve_classes, windows_from_recordings,
-)
 from synth.core.errors import DataError
 from synth.core.transforms import mg_to_g
 from synth.core.windows import Windows
+from synth.data.recordings import (
+    ClassMapping, Recording, find_files, first_non_number, label_array, resolve_classes, windows_from_recordings,
+)
 
 COLUMNS = ("time_s", "x_mg", "y_mg", "z_mg")
 LABEL = "label"

@@ -25,11 +25,11 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from synth.core.errors import DataError
 from synth.core.rows import NORMAL, Rows, make_rows
 from synth.data.tabular_csv import (
     check_header, name_list, numeric_matrix, pick_rows, read_header, read_table, text_values,
 )
-from synth.core.errors import DataError
 
 HEADER = tuple(
     "frame.time,ip.src_host,ip.dst_host,arp.dst.proto_ipv4,arp.opcode,arp.hw.size,arp.src.proto_ipv4,icmp.checksum,"

@@ -30,8 +30,8 @@ import requests
 from tqdm import tqdm
 
 from synth.core.atomic import build_directory
-from synth.data.registry import DatasetSpec, FileSpec, get_dataset
 from synth.core.errors import FetchError, OutputError
+from synth.data.registry import DatasetSpec, FileSpec, get_dataset
 
 CHUNK_BYTES = 1 << 20  # 1 MiB: bounded memory while unpacking and hashing files of up to 207 MB
 # A read that breaks off loses its partly filled chunk (urllib3 fills whole chunks), so network

@@ -43,9 +43,9 @@ from typing import Hashable, Optional
 import numpy as np
 import pandas as pd
 
-from synth.data import ClassMapping, Recording, first_non_number, resolve_classes, windows_from_recordings
 from synth.core.errors import DataError, first_line
 from synth.core.windows import Windows
+from synth.data.recordings import ClassMapping, Recording, first_non_number, resolve_classes, windows_from_recordings
 
 RATE_HZ = 50.0
 RAW_DATA = "RawData"

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Callable
 
 from synth.core.config import DataConfig
+from synth.core.windows import Windows
 from synth.data.csv_capture import load_captures
 from synth.data.hapt import load_hapt
 from synth.data.pamap2 import load_pamap2
 from synth.data.st_har import DEFAULT_FOLDER, load_st_har
 from synth.data.st_mobility import load_st_mobility
-from synth.core.windows import Windows
 
 BUILTIN = "builtin"
 

@@ -24,9 +24,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from synth.core.errors import DataError
 from synth.core.rows import NORMAL, Rows, concat_rows, make_rows
 from synth.data.tabular_csv import check_header, numeric_matrix, pick_rows, read_header, read_table
-from synth.core.errors import DataError
 
 DEVICES = (
     "Danmini_Doorbell", "Ecobee_Thermostat", "Ennio_Doorbell", "Philips_B120N10_Baby_Monitor",

@@ -35,12 +35,12 @@ from typing import Iterator, Optional
 import numpy as np
 import pandas as pd
 
-from synth.data import (
-    ClassMapping, Recording, find_files, first_non_number, label_array, resolve_classes, windows_from_recordings,
-)
 from synth.core.errors import DataError
 from synth.core.transforms import ms2_to_g
 from synth.core.windows import Windows
+from synth.data.recordings import (
+    ClassMapping, Recording, find_files, first_non_number, label_array, resolve_classes, windows_from_recordings,
+)
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from posixpath import basename
 from typing import Callable, Optional
 from urllib.parse import urlparse
 
-from synth.data import hapt
 from synth.core.errors import DataError, FetchError
+from synth.data import hapt
 
 
 @dataclass(frozen=True)

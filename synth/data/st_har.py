@@ -14,10 +14,10 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from synth.data import ClassMapping, Recording, resolve_classes, windows_from_recordings
 from synth.core.errors import DataError
 from synth.core.transforms import mg_to_g
 from synth.core.windows import Windows
+from synth.data.recordings import ClassMapping, Recording, resolve_classes, windows_from_recordings
 
 RATE_HZ = 26.0
 LABELS = ("stationary", "walking", "running")  # folder names, in the class order of ST's model

@@ -19,9 +19,9 @@ from typing import Optional
 
 import numpy as np
 
-from synth.data import ClassMapping, Recording, resolve_classes, windows_from_recordings
 from synth.core.errors import DataError
 from synth.core.windows import UNLABELLED, Windows
+from synth.data.recordings import ClassMapping, Recording, resolve_classes, windows_from_recordings
 
 RATE_HZ = 26.0
 LABELS = {0: "stationary", 1: "walking", 2: "jogging", 3: "biking", 4: "vehicle"}

@@ -27,9 +27,9 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from synth.core.rows import NORMAL, Rows, make_rows
-from synth.data import first_non_number
 from synth.core.errors import ConfigError, DataError, first_line
+from synth.core.rows import NORMAL, Rows, make_rows
+from synth.data.recordings import first_non_number
 
 NORMAL_LABELS = ("0", "normal", "benign", "Normal", "BENIGN", "false", "False")
 ANOMALY = "anomaly"  # kind of an anomalous row whose label is a number or a truth value

@@ -23,6 +23,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from synth.core.errors import ConfigError, DataError
+from synth.core.profiles import load_profile
 from synth.core.windows import Windows
 
 
@@ -120,8 +121,6 @@ def check_captures(captures: Sequence[CaptureSettings], rate_hz: float, full_sca
     The full scale is that of the sensor profile a capture names (captures naming none are taken
     as made with the target profile).
     """
-    from synth.core.profiles import load_profile
-
     for capture in captures:
         if not np.isclose(capture.rate_hz, rate_hz, rtol=1e-3):
             raise DataError(f"{capture.path}: captured at {capture.rate_hz:g} Hz but {profile_name} outputs {rate_hz:g} Hz: "

@@ -34,20 +34,22 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from synth.classify.classifiers import KerasWindowClassifier, StBsd3Classifier, canonical_class, restrict_classes
+from synth.classify.preprocessing import RATE_HZ
+from synth.classify.st_classifier import WISDM_CLASS_NAMES, load_window_classifier
 from synth.core.atomic import build_directory, check_directory_target, write_json, write_text
-from synth.classify.classifiers import KerasWindowClassifier, canonical_class, restrict_classes
 from synth.core.config import Config, load_config, require
 from synth.core.errors import ConfigError, DataError, ModelError
+from synth.core.profiles import load_profile
+from synth.core.windows import Windows, concat
 from synth.evaluate.evaluate_metrics import (
     CLASSIFIER_DESCRIPTION, Budget, nearest_neighbour_ratios, ratio, standardise, train_test_scores, value_range_g,
     window_features,
 )
 from synth.evaluate.evaluate_realism import class_realism, discriminative_report
-from synth.realism.quality import classifier_report, compare_class
+from synth.evaluate.report import render_markdown, write_plots
 from synth.gan.generate import CARD_FILE, load_dataset
-from synth.classify.preprocessing import RATE_HZ
-from synth.classify.st_classifier import WISDM_CLASS_NAMES
-from synth.core.windows import Windows, concat
+from synth.realism.quality import classifier_report, compare_class
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
@@ -145,8 +147,6 @@ def evaluate(real_config: Path, synthetic: Path, out: Path, force: bool = False,
 
 def write_report(data: EvaluationData, report: dict, out: Path, force: bool) -> None:
     """report.json, report.md and the PNG plots, written into ``out`` atomically."""
-    from synth.evaluate.report import render_markdown, write_plots
-
     with build_directory(out, force=force) as staging:
         write_json(staging / REPORT_JSON, report)
         write_text(staging / REPORT_MD, render_markdown(report))
@@ -160,7 +160,6 @@ def load_evaluation_data(real_config: Path, synthetic: Path) -> EvaluationData:
     or a window length or rate that differs.
     """
     from synth.data.loading import load_windows
-    from synth.core.profiles import load_profile
 
     fake = load_synthetic(synthetic)
     config = load_config(real_config)
@@ -224,8 +223,6 @@ def load_user_classifier(spec: ClassifierSpec, fake: Windows, synthetic: Path) -
     It fits when its input (wl samples) is no longer than the windows and it has a class for
     every synthetic class (canonical names: Jogging == running).
     """
-    from synth.classify.st_classifier import load_window_classifier
-
     classifier = load_window_classifier(spec.path, spec.classes)
     if classifier.window > fake.length:
         raise ModelError(f"{spec.path}: the model takes windows of {classifier.window} samples, "
@@ -306,8 +303,6 @@ def describe_inputs(data: EvaluationData) -> dict:
 
 def st_classifier_report(real_test: Windows, fake: Windows) -> dict:
     """ST's BSD-3 classifier scored by ``score_classifier``, or why it was skipped."""
-    from synth.classify.classifiers import StBsd3Classifier
-
     classifier = StBsd3Classifier()
     if fake.length < classifier.window:
         return {"classifier": classifier.name, "skipped": f"windows of {fake.length} samples are shorter than its input ({classifier.window})"}

@@ -31,8 +31,8 @@ from threadpoolctl import threadpool_limits
 
 from synth.classify.classifiers import build_compact_conv1d, random_yaw
 from synth.classify.preprocessing import ST_G_TO_MS2, gravity_rotation_suppression
-from synth.realism.quality import correct, recall_per_class, window_statistics
 from synth.core.windows import Windows
+from synth.realism.quality import correct, recall_per_class, window_statistics
 
 FEATURE_BANDS = 6  # spectral bands per axis in window_features
 _LOG_FLOOR = 1e-8  # g^2/Hz: keeps the log band power of a flat window finite

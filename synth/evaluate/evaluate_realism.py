@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from synth.core.windows import Windows
 from synth.evaluate.evaluate_metrics import (
     DISCRIMINATORS, Budget, discriminative_score, nearest_distances, ratio, split_recordings,
 )
 from synth.realism.quality import AXIS_DIRECTIONS, WINDOW_STATISTICS, orientation_coverage, window_statistics
-from synth.core.windows import Windows
 
 QUANTILES = (5, 25, 50, 75, 95)  # percent
 MEMORISATION_PERCENTILES = (1, 5)  # percent

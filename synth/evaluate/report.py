@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.evaluate.evaluate_metrics import pca_2d, window_features
 from synth.core.plots import AXES, markdown_table, plot_real_vs_generated, pyplot, save_figure
-from synth.realism.quality import AXIS_DIRECTIONS, welch_psd
 from synth.core.windows import Windows
+from synth.evaluate.evaluate_metrics import pca_2d, window_features
+from synth.realism.quality import AXIS_DIRECTIONS, welch_psd
 
 
 def _fmt(value, digits: int = 3, kind: str = "f") -> str:

@@ -25,8 +25,9 @@ import numpy as np
 
 from synth.anomaly.statistics import MIN_RANGE
 from synth.core.errors import ConfigError, DataError
-from synth.export.c_array import _c_string
 from synth.core.tflite_file import Graph, read_graph
+from synth.export.c_build import run_tflm
+from synth.export.c_literals import c_float, c_string
 from synth.export.standalone import environment
 
 SATURATE = np.float32(512.0)  # |x| beyond any int8 code whatever the zero point: rounding can stop there
@@ -144,8 +145,6 @@ def row_errors(prepared: np.ndarray, output_codes: np.ndarray, c: FlagConstants)
 def device_flags(tflite: bytes, anomaly: dict, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(errors (N,) float32, flags (N,) bool) of raw rows (N, *row_shape) as NAME_is_anomaly computes them,
     with the int8 model run on tflite-micro; ``anomaly`` is the manifest's extra.anomaly block."""
-    from synth.export.c_build import run_tflm
-
     graph = read_graph(tflite)
     c = flag_constants(anomaly, graph)
     with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN rows give inf and NaN errors, as in C
@@ -161,12 +160,12 @@ def config_values(graph: Graph, manifest: dict) -> dict | None:
     if anomaly is None:
         return None
     c = flag_constants(anomaly, graph)
-    names = [f'"{_c_string(str(n))}"' for n in anomaly.get("feature_names") or []]
-    return {"windows": c.windows, "row_shape": list(c.row_shape), "threshold": _c_float(c.threshold),
+    names = [f'"{c_string(str(n))}"' for n in anomaly.get("feature_names") or []]
+    return {"windows": c.windows, "row_shape": list(c.row_shape), "threshold": c_float(c.threshold),
             "k": repr(float(anomaly.get("k") or 0.0)), "count": anomaly.get("count"), "training": anomaly.get("training"),
             "feature_names": _initializer(names) if len(names) == c.row_size else None,
-            "low": _initializer([_c_float(v) for v in c.low]), "inv_span": _initializer([_c_float(v) for v in c.inv_span]),
-            "full_scale_g": _c_float(c.full_scale_g)}
+            "low": _initializer([c_float(v) for v in c.low]), "inv_span": _initializer([c_float(v) for v in c.inv_span]),
+            "full_scale_g": c_float(c.full_scale_g)}
 
 
 def anomaly_files(graph: Graph, name: str, source: str, manifest: dict, runtime: str) -> dict[str, str]:
@@ -179,11 +178,6 @@ def anomaly_files(graph: Graph, name: str, source: str, manifest: dict, runtime:
                "row_size": int(np.prod(values["row_shape"]))}
     env = environment()
     return {f"{name}_anomaly.{ext}": env.get_template(f"anomaly/anomaly.{ext}.j2").render(values) for ext in ("h", "c")}
-
-
-def _c_float(value) -> str:
-    """A float32 value as a C float literal that parses back to exactly that value."""
-    return f"{float(np.float32(value))!r}f"
 
 
 def _initializer(literals: list[str]) -> str:

@@ -22,10 +22,15 @@ from typing import Optional
 
 import numpy as np
 
+from synth.anomaly.dataset import load_anomaly_data
+from synth.anomaly.detector import load_detector
+from synth.core.config import load_config, parse_config, require
 from synth.core.errors import DataError, ModelError
-from synth.export.sources import ExportSource, _pick, _profile_constants
-from synth.realism.filter import INFO_FILE, MODEL_FILE
+from synth.core.rows import concat_rows
 from synth.core.runs import hash_file
+from synth.export.anomaly_flag import device_flags
+from synth.export.export_source import ExportSource, pick_rows, profile_constants
+from synth.realism.filter import INFO_FILE, MODEL_FILE
 
 KIND = "anomaly_detector"
 LABELS = ["normal", "anomalous"]  # index = what NAME_is_anomaly returns
@@ -54,8 +59,6 @@ class DetectorSource(ExportSource):
 
     def flag_report(self, tflite: bytes) -> dict:
         """Flags of every held-out row by the float Keras detector and by the device's int8 path."""
-        from synth.export.anomaly_flag import device_flags
-
         float_errors = self.detector.errors(self.raw_held_out)
         float_flags = float_errors > self.detector.threshold
         int8_errors, int8_flags = device_flags(tflite, self.metadata["anomaly"], self.raw_held_out)
@@ -69,9 +72,6 @@ class DetectorSource(ExportSource):
 
 def detector_source(source: Path, config: Optional[str | Path], max_samples: int, seed: int) -> DetectorSource:
     """The DetectorSource of the detector folder ``source``; ``config`` overrides the rows' config."""
-    from synth.anomaly.detector import load_detector
-    from synth.core.rows import concat_rows
-
     detector = load_detector(source)
     settings, data = _detector_data(detector, source, config)
     held = concat_rows([data.validation, data.test])
@@ -84,9 +84,6 @@ def detector_source(source: Path, config: Optional[str | Path], max_samples: int
 
 def _detector_data(detector, source: Path, config: Optional[str | Path]):
     """(Config, AnomalyData) of ``config`` (its folder as base) or of the detector's own config (base: here)."""
-    from synth.anomaly.dataset import load_anomaly_data
-    from synth.core.config import load_config, parse_config, require
-
     if config is not None:
         settings, base_dir = load_config(config), Path(config).parent
         require(settings.anomaly, "anomaly", str(config))
@@ -114,7 +111,7 @@ def _representative(detector, train_x: np.ndarray, max_samples: int, seed: int) 
     flat = prepared.reshape(len(prepared), -1)
     extremes = np.unique([np.argmin(flat) // flat.shape[1], np.argmax(flat) // flat.shape[1]])
     rest = np.delete(prepared, extremes, axis=0)
-    return np.concatenate([prepared[extremes], _pick(rest, max(1, max_samples - len(extremes)), seed)]).astype(np.float32)
+    return np.concatenate([prepared[extremes], pick_rows(rest, max(1, max_samples - len(extremes)), seed)]).astype(np.float32)
 
 
 def _metadata(source: Path, info: dict, profile: str) -> dict:
@@ -127,7 +124,7 @@ def _metadata(source: Path, info: dict, profile: str) -> dict:
         "inputs": [{"name": "window" if windows else "features_scaled", "units": units, "layout": layout}],
         "outputs": [{"name": "reconstruction", "units": units, "layout": layout}],
         "preprocessing": _preprocessing(windows),
-        "profile": _profile_constants(profile) if windows else None,
+        "profile": profile_constants(profile) if windows else None,
         "source": {"path": str(source), "sha256": hash_file(source / MODEL_FILE), "hashed_file": MODEL_FILE,
                    "seed": info.get("seed"), "data_hash": info.get("data_hash"), "config": info.get("config")},
     }

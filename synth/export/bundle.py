@@ -11,6 +11,13 @@ from typing import Optional
 
 from synth.core.atomic import build_directory, check_directory_target, write_bytes, write_json
 from synth.core.errors import ConfigError, ModelError
+from synth.core.tflite_file import read_model
+from synth.export.arena import probe_arena
+from synth.export.audit import audit_ops
+from synth.export.manifest import build_manifest
+from synth.export.quantize import load_export_source, quantize_to_int8
+from synth.export.sources import KINDS
+from synth.export.verify import verify
 
 TARGETS = ("stm32", "pi")
 MODEL_FILE = "model.tflite"
@@ -25,13 +32,6 @@ def export_model(kind: str, source: str | Path, target: str, out: str | Path, co
 
     Refuses a bad target or a non-empty ``out`` (without ``force``) before any work.
     """
-    from synth.export.arena import probe_arena
-    from synth.export.audit import audit_ops
-    from synth.core.tflite_file import read_model
-    from synth.export.manifest import build_manifest
-    from synth.export.quantize import load_export_source, quantize_to_int8
-    from synth.export.verify import verify
-
     check_request(kind, source, target, out, force)
     loaded = load_export_source(kind, source, config, seed=seed)
     tflite = quantize_to_int8(loaded.model, loaded.samples, seed=seed)
@@ -48,8 +48,6 @@ def export_model(kind: str, source: str | Path, target: str, out: str | Path, co
 
 def check_request(kind: str, source: str | Path, target: str, out: str | Path, force: bool = False) -> None:
     """Refuse an unknown kind or target, a missing source or an unusable ``out`` (cheap: before TensorFlow loads)."""
-    from synth.export.sources import KINDS
-
     if kind not in KINDS:
         raise ModelError(f"unknown model kind {kind!r} (allowed: {', '.join(KINDS)})")
     if target not in TARGETS:

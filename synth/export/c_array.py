@@ -13,6 +13,8 @@ import hashlib
 import re
 
 from synth.core.tflite_file import Graph
+from synth.export.anomaly_flag import config_values
+from synth.export.c_literals import c_string
 from synth.export.standalone import environment
 from synth.export.standalone_ops import UnsupportedOpError
 
@@ -53,16 +55,9 @@ def config_header(graph: Graph, name: str, source: str, manifest: dict, arena: t
                for k, index in enumerate(indices)]
     values = {"name": name, "prefix": name.upper(), "guard": name.upper(), "source": source, "ops": graph.ops_used(),
               "tensors": tensors, "arena_bytes": arena[0], "arena_source": arena[1], "kind": manifest.get("kind"),
-              "labels": [_c_string(str(label)) for label in manifest.get("labels") or []],
-              "constants": _sensor_constants(manifest), "anomaly": _anomaly_values(graph, manifest)}
+              "labels": [c_string(str(label)) for label in manifest.get("labels") or []],
+              "constants": _sensor_constants(manifest), "anomaly": config_values(graph, manifest)}
     return environment().get_template("tflm/model_config.h.j2").render(values)
-
-
-def _anomaly_values(graph: Graph, manifest: dict) -> dict | None:
-    """An anomaly detector's scaling, threshold and row layout for the header, or None for other models."""
-    from synth.export.anomaly_flag import config_values  # it imports this module
-
-    return config_values(graph, manifest)
 
 
 def tflm_files(graph: Graph, name: str, source: str, arena: tuple[int, str]) -> dict[str, str]:
@@ -80,10 +75,6 @@ def _tensor_values(graph: Graph, index: int, role: str, k: int) -> dict:
             "size": t.size, "scale": repr(t.scale), "zero_point": t.zero_point}
 
 
-def _c_string(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
 def _sensor_constants(manifest: dict) -> list[tuple[str, str]]:
     """The manifest's sensor-profile values as (PROFILE_KEY, C literal), and its RATE_HZ."""
     profile = manifest.get("profile")
@@ -97,5 +88,5 @@ def _sensor_constants(manifest: dict) -> list[tuple[str, str]]:
         elif isinstance(value, (int, float)):
             constants.append((macro, repr(value)))
         elif isinstance(value, str):
-            constants.append((macro, f'"{_c_string(value)}"'))
+            constants.append((macro, f'"{c_string(value)}"'))
     return constants

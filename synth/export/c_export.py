@@ -17,9 +17,10 @@ import numpy as np
 
 from synth.core.atomic import build_directory
 from synth.core.errors import ConfigError, ModelError
-from synth.export.anomaly_flag import anomaly_files
-from synth.export.c_array import config_header, data_files, tflm_files
 from synth.core.tflite_file import load_tflite, read_graph
+from synth.export.anomaly_flag import anomaly_files
+from synth.export.arena import probe_arena
+from synth.export.c_array import config_header, data_files, tflm_files
 from synth.export.standalone import check_identifier, generate_standalone
 from synth.export.standalone_plan import plan_memory
 
@@ -90,6 +91,4 @@ def _tflm_arena(tflite: bytes, manifest: dict) -> tuple[int, str]:
     """The tflite-micro arena: the manifest's figure, else measured now with tflite-micro."""
     if isinstance(manifest.get("arena_bytes"), int) and manifest["arena_bytes"] > 0:
         return manifest["arena_bytes"], "the export manifest (measured with tflite-micro)"
-    from synth.export.arena import probe_arena
-
     return probe_arena(tflite), "measured with tflite-micro by synth export-c"

@@ -27,7 +27,8 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from synth.core.errors import ModelError, first_line
-from synth.export.sources import KINDS, ExportSource, load_export_source
+from synth.export.export_source import ExportSource
+from synth.export.sources import KINDS, load_export_source
 
 __all__ = ["quantize_to_int8", "load_export_source", "ExportSource", "KINDS", "DEFAULT_SAMPLES"]
 

@@ -21,39 +21,24 @@ shipped in synth/assets (split by the recordings the model's run held out).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
+from synth.core.config import load_config
 from synth.core.errors import ConfigError, ModelError
 from synth.core.runs import hash_file
 from synth.core.windows import Windows
+from synth.export.anomaly_source import detector_source, is_detector_folder
+from synth.export.export_source import DEFAULT_PROFILE, ExportSource, pick_rows, profile_constants
+from synth.models.artifact import load_generator
+from synth.realism.filter import load_realism_filter
 
 KINDS = ("generator", "classifier", "autoencoder")
-DEFAULT_PROFILE = "lsm6dsl_4g"  # ST's HAR firmware setting: LSM6DSL, 26 Hz, +-4 g
 BSD3_WINDOW = 26
 BSD3_INPUT_SCALE_G = 4.0  # ST's BSD-3 model takes mg / 4000 = g / 4
 GENERATOR_SAMPLES = 600  # seeded noise vectors (a multiple of the class count keeps them balanced)
-
-
-@dataclass(frozen=True)
-class ExportSource:
-    """A float Keras model ready to quantise.
-
-    kind: one of KINDS; model: keras.Model; samples: representative float32 inputs, one array
-    (N, *input_shape) per model input, in model input order; metadata: manifest fields (labels,
-    inputs / outputs with units, preprocessing, profile, source hash, config, seed);
-    held_out: (inputs like ``samples``, labels (N,) int64 indices into metadata["labels"] or
-    None) for verification, or None when there is no held-out real data.
-    """
-
-    kind: str
-    model: object
-    samples: tuple[np.ndarray, ...]
-    metadata: dict
-    held_out: Optional[tuple[tuple[np.ndarray, ...], Optional[np.ndarray]]] = field(default=None)
 
 
 def load_export_source(kind: str, source: str | Path, config: Optional[str | Path] = None,
@@ -69,8 +54,6 @@ def load_export_source(kind: str, source: str | Path, config: Optional[str | Pat
     if not source.exists():
         raise ModelError(f"{kind} not found: {source}")
     if kind == "autoencoder":
-        from synth.export.anomaly_source import detector_source, is_detector_folder
-
         if is_detector_folder(source):  # its rows come from its own anomaly config, which has no data section
             return detector_source(source, config, max_samples, seed)
     loader = {"generator": _generator, "classifier": _classifier, "autoencoder": _autoencoder}[kind]
@@ -81,8 +64,6 @@ def _read_config(path: Optional[str | Path]):
     """(Config, its folder) or None."""
     if path is None:
         return None
-    from synth.core.config import load_config
-
     config = load_config(path)
     if config.data is None:
         raise ConfigError(f"{path} has no data section: it must name the real windows for calibration")
@@ -92,8 +73,6 @@ def _read_config(path: Optional[str | Path]):
 def _generator(source: Path, config, max_samples: int, seed: int) -> ExportSource:
     """The generator with its own seeded noise and one-hot labels as representative data."""
     from dataclasses import asdict
-
-    from synth.models.artifact import load_generator
 
     model, info = load_generator(source)
     n = max(len(info.classes), min(max_samples, GENERATOR_SAMPLES) // len(info.classes) * len(info.classes))
@@ -105,7 +84,7 @@ def _generator(source: Path, config, max_samples: int, seed: int) -> ExportSourc
                    {"name": "label", "units": "one-hot class in the order of labels"}],
         "outputs": [{"name": "window", "units": "g", "layout": "(1, window, 3) axes x, y, z"}],
         "preprocessing": None,
-        "profile": _profile_constants(info.profile or DEFAULT_PROFILE),
+        "profile": profile_constants(info.profile or DEFAULT_PROFILE),
         "source": {"path": str(source), "sha256": info.weights_sha256, "hashed_file": "generator.weights.npz",
                    "seed": info.seed, "data_hash": info.data_hash,
                    "config": asdict(info).get("provenance", {}).get("config")},
@@ -154,7 +133,7 @@ def _labelled_source(model, metadata: dict, train: Windows, held: Windows, prepa
     """ExportSource with prepared train-side samples and labelled held-out inputs (labels in model order)."""
     from synth.classify.classifiers import canonical_class
 
-    samples = prepare(_pick(train.x, max_samples, seed)).astype(np.float32)
+    samples = prepare(pick_rows(train.x, max_samples, seed)).astype(np.float32)
     canonical = [canonical_class(c) for c in metadata["labels"]]
     missing = [c for c in held.classes if canonical_class(c) not in canonical]
     labels = None if missing else np.asarray([canonical.index(canonical_class(held.classes[i])) for i in held.y], np.int64)
@@ -207,7 +186,7 @@ def _classifier_metadata(labels: list, window: int, model_file: Path, info: dict
         "inputs": [{"name": "acc", "units": "m/s^2 (dynamic acceleration, gravity along -z)",
                     "layout": f"(1, {window}, 3, 1) axes x, y, z"}],
         "outputs": [{"name": "scores", "units": "softmax probability per label"}],
-        "profile": _profile_constants(profile),
+        "profile": profile_constants(profile),
         "source": {"path": str(model_file), "sha256": hash_file(model_file), "hashed_file": model_file.name,
                    "seed": info.get("seed"), "data_hash": info.get("data_hash"), "config": info.get("config")},
     }
@@ -215,8 +194,6 @@ def _classifier_metadata(labels: list, window: int, model_file: Path, info: dict
 
 def _autoencoder(source: Path, config, max_samples: int, seed: int) -> ExportSource:
     """The realism autoencoder, calibrated on clipped real train-side windows."""
-    from synth.realism.filter import load_realism_filter
-
     realism = load_realism_filter(source)
     info = realism.info
     windows = _real_windows(config, int(info["window"]))
@@ -229,12 +206,12 @@ def _autoencoder(source: Path, config, max_samples: int, seed: int) -> ExportSou
         "inputs": [{"name": "window", "units": "g", "layout": f"(1, {info['window']}, 3)"}],
         "outputs": [{"name": "reconstruction", "units": "g", "layout": f"(1, {info['window']}, 3)"}],
         "preprocessing": None,
-        "profile": _profile_constants(info.get("config", {}).get("profile", DEFAULT_PROFILE)),
+        "profile": profile_constants(info.get("config", {}).get("profile", DEFAULT_PROFILE)),
         "source": {"path": str(source), "sha256": realism.sha256, "hashed_file": "autoencoder.keras",
                    "seed": info.get("seed"), "data_hash": info.get("data_hash"), "config": info.get("config")},
     }
     held_out = ((prepare(held.x),), None) if len(held) else None
-    return ExportSource("autoencoder", realism.model, (prepare(_pick(train.x, max_samples, seed)),), metadata, held_out)
+    return ExportSource("autoencoder", realism.model, (prepare(pick_rows(train.x, max_samples, seed)),), metadata, held_out)
 
 
 def _real_windows(config, window: int) -> Windows:
@@ -257,21 +234,3 @@ def _split(windows: Windows, held_groups: list) -> tuple[Windows, Windows]:
     if not held.any() or held.all():
         return windows, windows
     return windows.subset(~held), windows.subset(held)
-
-
-def _pick(x: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """At most ``n`` rows of ``x``, a seeded subset kept in order (calibration needs no more)."""
-    if len(x) <= n:
-        return x
-    return x[np.sort(np.random.default_rng(seed).choice(len(x), n, replace=False))]
-
-
-def _profile_constants(name: str) -> dict:
-    """Sensor-profile constants a firmware needs: full scale, sensitivity, data rate, register code."""
-    from synth.core.profiles import load_profile
-
-    p = load_profile(name)
-    return {"name": p.name, "sensor": p.sensor, "board": p.board, "full_scale_g": p.full_scale_g,
-            "register_full_scale_g": p.register_full_scale_g, "fs_xl_code": p.fs_xl_code,
-            "sensitivity_mg_per_lsb": p.sensitivity_mg_per_lsb, "odr_hz": p.odr_hz,
-            "output_dtype": p.output.dtype, "software_clip": p.software_clip}

@@ -12,10 +12,10 @@ import jinja2
 import numpy as np
 
 from synth.core.errors import ConfigError, ModelError
+from synth.core.shipped import shipped_folder
 from synth.core.tflite_file import Graph, read_graph
 from synth.export.standalone_ops import Context, lower
 from synth.export.standalone_plan import plan_memory
-from synth.core.shipped import shipped_folder
 
 TEMPLATES = shipped_folder("firmware_export")
 KERNEL_FILES = ("synth_kernels.h", "synth_kernels.c")

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from synth.core.errors import ModelError
-from synth.export import c_quant as q
 from synth.core.tflite_file import Graph, Operator, Tensor
+from synth.export import c_quant as q
 from synth.export.standalone_plan import ALIAS_OPS, Plan
 
 SAME, VALID = 0, 1  # tflite Padding enum

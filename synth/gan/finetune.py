@@ -30,13 +30,21 @@ from pathlib import Path
 
 import numpy as np
 
+from synth.classify.classifiers import restrict_classes
 from synth.core.atomic import build_directory, check_directory_target, write_json
 from synth.core.config import Config, FinetuneConfig, require
-from synth.data.csv_capture import capture_files
-from synth.data.target import CaptureSettings, TargetSelection, check_captures, read_capture_settings, select_recordings
 from synth.core.errors import DataError
+from synth.core.plots import plot_before_after, plot_real_vs_generated, spread_examples
+from synth.core.profiles import load_profile
 from synth.core.runs import hash_arrays
-from synth.core.windows import Windows
+from synth.core.transforms import apply_profile, random_orientations
+from synth.core.windows import Windows, concat
+from synth.data.csv_capture import capture_files
+from synth.data.loading import load_windows, resolve_path
+from synth.data.target import CaptureSettings, TargetSelection, check_captures, read_capture_settings, select_recordings
+from synth.models.artifact import build_from_info, load_generator, save_generator
+from synth.models.checkpoint import build_optimizers
+from synth.models.sampling import sample_windows
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +102,6 @@ class FinetuneInputs:
 def run_finetune(config: Config, base_dir: Path = Path("."), profiles: list[str] | None = None,
                  force: bool = False, verbose: int = 0) -> list[Path]:
     """Fine-tune per ``config`` for each profile (default: finetune.profiles); returns the output folders."""
-    from synth.core.profiles import load_profile
-
     settings: FinetuneConfig = require(config.finetune, "finetune")
     names = profiles or settings.profiles
     for name in names:
@@ -115,9 +121,6 @@ def run_finetune(config: Config, base_dir: Path = Path("."), profiles: list[str]
 
 def load_inputs(config: Config, base_dir: Path) -> FinetuneInputs:
     """Load and cross-check the base generator, the classifier and the target recordings."""
-    from synth.data.loading import load_windows, resolve_path
-    from synth.classify.classifiers import restrict_classes
-    from synth.models.artifact import load_generator
     from synth.models.class_transfer import choose_donors
     from synth.classify.feedback import load_feedback
     from synth.models.zoo import get_class_scales
@@ -162,9 +165,6 @@ def generator_classes(source: tuple[str, ...], target: TargetSelection) -> tuple
 def with_rotated_copies(windows: Windows, copies: int, seed: int) -> Windows:
     """``windows`` followed by ``copies`` copies of them, each window turned by its own random
     rotation (synth.core.transforms.random_orientations; groups and labels kept)."""
-    from synth.core.transforms import random_orientations
-    from synth.core.windows import concat
-
     rng = np.random.default_rng([seed, 15])
     turned = [replace(windows, x=random_orientations(windows.x, rng)) for _ in range(copies)]
     return concat([windows, *turned]) if len(windows) else windows
@@ -177,8 +177,6 @@ def check_target_captures(inputs: FinetuneInputs, profile) -> None:
 
 def finetune_profile(config: Config, inputs: FinetuneInputs, profile, out: Path, force: bool, verbose: int) -> None:
     """Fine-tune a fresh start generator (start_generator) for ``profile`` and write ``out`` atomically."""
-    from synth.core.transforms import apply_profile
-
     real = replace(inputs.real, x=apply_profile(inputs.real.x, profile)[0])
     data_hash = hash_arrays(real.x, real.y, extra=json.dumps(real.classes) + profile.name)
     with build_directory(out, force=force) as staging:
@@ -199,7 +197,6 @@ def start_generator(inputs: FinetuneInputs):
     the motion scales of the target recordings for every class they hold."""
     import keras
 
-    from synth.models.artifact import build_from_info
     from synth.models.class_transfer import ORIENTATION_LAYERS, transfer_generator
     from synth.models.zoo import class_scales, get_class_scales
 
@@ -217,7 +214,6 @@ def build_model(config: Config, inputs: FinetuneInputs, profile, generator, clas
                 anchor=None):
     """A compiled FeedbackWGANGP around ``generator`` with a fresh critic seeded by config.seed;
     with an ``anchor`` generator (K = 0), an AnchoredFeedback that has no critic updates."""
-    from synth.models.checkpoint import build_optimizers
     from synth.models.finetune_gan import AnchoredFeedback, FeedbackWGANGP
     from synth.models.training import adam, enable_determinism
     from synth.models.zoo import build_critic, get_class_scales
@@ -301,9 +297,6 @@ def _critic_distances(config: Config, inputs: FinetuneInputs, profile, real: Win
 
 def generated_through_profile(generator, info, profile, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(labels (N,), windows (N, T, 3) g as the sensor outputs them), ``per_class`` of every class."""
-    from synth.models.sampling import sample_windows
-    from synth.core.transforms import apply_profile
-
     labels = np.repeat(np.arange(len(info.classes)), per_class)
     windows = sample_windows(generator, labels, info.noise_dim, len(info.classes), seed=seed + 2)
     return labels, apply_profile(windows, profile)[0]
@@ -342,8 +335,6 @@ def _report(config: Config, inputs: FinetuneInputs, profile, data_hash: str, bef
 
 
 def _save_generator(folder: Path, generator, inputs: FinetuneInputs, profile, config: Config, data_hash: str) -> None:
-    from synth.models.artifact import save_generator
-
     provenance = {"config": config.model_dump(mode="json"), "fine_tuned_from": inputs.info.weights_sha256,
                   "classifier": inputs.feedback.name, "steps": config.train.steps, "target": target_card(inputs)}
     info = replace(inputs.generator_info, profile=profile.name, seed=config.seed, data_hash=data_hash,
@@ -353,8 +344,6 @@ def _save_generator(folder: Path, generator, inputs: FinetuneInputs, profile, co
 
 def _figures(folder: Path, report: dict, real: Windows, generator, inputs: FinetuneInputs, profile, seed: int) -> None:
     """before_after.png and one samples_<class>.png of real (when there are any) vs fine-tuned windows per class."""
-    from synth.core.plots import plot_before_after, plot_real_vs_generated, spread_examples
-
     plot_before_after(report["before"]["per_class"], report["after"]["per_class"], inputs.feedback.name,
                       f"fine-tuning for {profile.name}", folder / FIGURE_FILE)
     labels, windows = generated_through_profile(generator, inputs.generator_info, profile, 8, seed)

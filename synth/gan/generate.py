@@ -29,8 +29,12 @@ from synth.core.atomic import build_directory, check_directory_target, open_atom
 from synth.core.config import Config, GenerateConfig, require
 from synth.core.errors import ConfigError, DataError
 from synth.core.npz import load_npz, save_npz
+from synth.core.profiles import load_profile
 from synth.core.resources_check import check_fits
 from synth.core.runs import hash_file
+from synth.models.artifact import load_generator
+from synth.models.sampling import sample_windows
+from synth.realism.filter import filter_in_rounds, load_realism_filter
 
 DATASET_FILE = "dataset.npz"
 CARD_FILE = "card.json"
@@ -39,9 +43,6 @@ DATASET_KEYS = ("lsb", "y", "classes", "rate_hz", "sensitivity_mg_per_lsb")
 
 def generate_dataset(config: Config, out: Path, force: bool = False, seed: int | None = None, base_dir: Path = Path(".")) -> dict:
     """Generate per ``config.generate`` into ``out``; returns the dataset card."""
-    from synth.models.artifact import load_generator
-    from synth.models.sampling import sample_windows
-    from synth.core.profiles import load_profile
     from synth.core.transforms import apply_profile
 
     settings: GenerateConfig = require(config.generate, "generate")
@@ -74,8 +75,6 @@ def generate_dataset(config: Config, out: Path, force: bool = False, seed: int |
 
 def _filtered(make, labels: np.ndarray, path: str, base_dir: Path, info, profile):
     """(labels, lsb, card entry) after the realism filter at ``path`` (see synth.realism.filter.filter_in_rounds)."""
-    from synth.realism.filter import filter_in_rounds, load_realism_filter
-
     realism = load_realism_filter(_resolve(path, base_dir))
     realism.check_matches(info.window, profile.odr_hz, profile.full_scale_g)
     labels, lsb, counts, rounds = filter_in_rounds(make, labels, info.classes, realism)

@@ -20,8 +20,15 @@ import numpy as np
 from synth.core.atomic import write_json
 from synth.core.config import Config, require
 from synth.core.errors import ConfigError
-from synth.core.runs import checkpoints_dir, config_path, generator_dir, hash_arrays, losses_path, run_info_path, samples_plot_path
+from synth.core.plots import plot_real_vs_generated, spread_examples
+from synth.core.profiles import load_profile
+from synth.core.runs import (
+    checkpoints_dir, config_path, generator_dir, hash_arrays, losses_path, run_info_path, samples_plot_path,
+)
 from synth.core.windows import Windows
+from synth.models.artifact import GeneratorInfo, save_generator
+from synth.models.checkpoint import latest_checkpoint, restore_checkpoint
+from synth.models.sampling import sample_windows
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +43,6 @@ def run_training(
     TensorFlow there, so that bad data fails in seconds).
     """
     from synth.data.loading import load_windows
-    from synth.core.profiles import load_profile
 
     data_config = require(config.data, "data")
     profile = load_profile(config.profile)
@@ -104,7 +110,6 @@ class _Trainer:
         """Train up to config.train.steps generator steps, resuming from the newest checkpoint."""
         import keras
 
-        from synth.models.checkpoint import latest_checkpoint, restore_checkpoint
         from synth.models.progress import StepProgress
         from synth.models.training import CheckpointEvery, make_dataset
         from synth.models.zoo import get_class_scales
@@ -128,10 +133,6 @@ class _Trainer:
 
     def save_outputs(self, data_hash: str, profile_name: str) -> None:
         """Write the generator folder and one real-vs-generated PNG per class."""
-        from synth.models.artifact import GeneratorInfo, save_generator
-        from synth.models.sampling import sample_windows
-        from synth.core.plots import plot_real_vs_generated, spread_examples
-
         model_config = self.config.model
         info = GeneratorInfo(
             classes=self.windows.classes, window=self.windows.length, rate_hz=self.windows.rate_hz,

@@ -21,8 +21,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from synth.models.zoo import MIN_SCALE_G, class_scales, get_class_scales, set_class_scales
 from synth.core.windows import Windows
+from synth.models.zoo import MIN_SCALE_G, class_scales, get_class_scales, set_class_scales
 
 LABEL_LAYERS = ("hidden0",)  # Dense layers whose kernel rows after the noise rows read the one-hot class
 SCALE_LAYER = "class_scale"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from synth.models.zoo import to_representation
 from synth.core.windows import Windows
+from synth.models.zoo import to_representation
 
 DISTANCE_BATCH = 1024
 

@@ -18,9 +18,9 @@ from typing import Protocol
 import numpy as np
 import tensorflow as tf
 
+from synth.core.profiles import SensorProfile
 from synth.models.sensor_tf import sensor_output_tf
 from synth.models.wgan_gp import ConditionalWGANGP
-from synth.core.profiles import SensorProfile
 from synth.models.zoo import MIN_SCALE_G, window_representation
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import tensorflow as tf
 
 from synth.core.config import Config
+from synth.core.windows import Windows
 from synth.models.checkpoint import build_optimizers, save_checkpoint
 from synth.models.wgan_gp import ConditionalWGANGP
 from synth.models.zoo import build_critic, build_generator, class_scales, set_class_scales, to_representation
-from synth.core.windows import Windows
 
 
 def enable_determinism(seed: int) -> None:

@@ -19,10 +19,14 @@ from flwr.app import Context, Message
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 
-from synth.core.config import Config, load_config, require
+from synth.core.config import Config, require
 from synth.core.errors import ConfigError
+from synth.federated.run_config import MIN_NODES, OUT_DIR, run_config, run_setting
+from synth.share.client import answer
+from synth.share.node_data import cached_simulated_nodes, deployed_node, federation_classes
+from synth.share.server import serve
 
-SHARE_CONFIG, OUT_DIR, MIN_NODES = "share-config", "out-dir", "min-nodes"
+SHARE_CONFIG = "share-config"
 DATA_CONFIG, STATE_DIR, NODE_NAME = "data-config", "state-dir", "node-name"
 NODES_SUBDIR = "nodes"
 
@@ -34,38 +38,19 @@ def make_apps(defaults: Mapping[str, str] | None = None) -> tuple[ServerApp, Cli
 
     @server.main()
     def _serve(grid: Grid, context: Context) -> None:
-        from synth.share.node_data import federation_classes
-        from synth.share.server import serve
-
         config = run_config(context, defaults, SHARE_CONFIG, "share")
         out_dir = Path(run_setting(context.run_config, defaults, OUT_DIR, config.share.run_dir))
         serve(grid, config, federation_classes(config), require(config.data, "data").window, out_dir)
 
     @client.train()
     def _train(message: Message, context: Context) -> Message:
-        from synth.share.client import answer
-
         return answer(message, lambda config, classes: _node(context, defaults, config, classes))
 
     return server, client
 
 
-def run_config(context: Context, defaults: Mapping[str, str], config_key: str, section: str) -> Config:
-    """The run's synth config (path under ``config_key``) whose ``section``.min_nodes is at least the
-    run config's ``min-nodes``: a simulation knows all its nodes will join, and must not start
-    round 1 before they have."""
-    config = load_config(run_setting(context.run_config, defaults, config_key))
-    expected = int(run_setting(context.run_config, defaults, MIN_NODES, "0"))
-    settings = require(getattr(config, section), section)
-    if expected <= settings.min_nodes:
-        return config
-    return config.model_copy(update={section: settings.model_copy(update={"min_nodes": expected})})
-
-
 def _node(context: Context, defaults: Mapping[str, str], config: Config, classes: tuple[str, ...]):
     """(NodeData, state folder) of the node this context runs: its own data, or its simulated share."""
-    from synth.share.node_data import cached_simulated_nodes, deployed_node
-
     node_config = context.node_config
     if DATA_CONFIG in node_config:
         name = str(node_config.get(NODE_NAME) or f"node-{context.node_id}")
@@ -78,14 +63,6 @@ def _node(context: Context, defaults: Mapping[str, str], config: Config, classes
     data = nodes[int(node_config["partition-id"])]
     out_dir = Path(run_setting(context.run_config, defaults, OUT_DIR, config.share.run_dir))
     return data, out_dir / NODES_SUBDIR / data.name
-
-
-def run_setting(run_config: Mapping, defaults: Mapping[str, str], key: str, fallback: str | None = None) -> str:
-    """A run-config value, else its stand-in from ``defaults``, else ``fallback``; ConfigError when none."""
-    value = run_config.get(key) or defaults.get(key) or fallback
-    if not value:
-        raise ConfigError(f"the run config needs {key!r}")
-    return str(value)
 
 
 # two plain assignments: `flwr run` finds the apps by reading this module's source

@@ -21,10 +21,10 @@ from flwr.app import ConfigRecord, Message, MetricRecord, RecordDict
 
 from synth.core.config import Config, parse_config
 from synth.core.errors import ConfigError
+from synth.federated.validation import Rejected, check_holding, checked_weights
+from synth.federated.wire import encode_weights, holding_record, read_holding, record_bytes
 from synth.share.node import Instruction, NodeData, RoundOutcome, run_round
 from synth.share.shapes import classifier_shapes, generator_shapes
-from synth.share.validation import Rejected, check_holding, checked_weights
-from synth.share.wire import encode_weights, holding_record, read_holding, record_bytes
 
 log = logging.getLogger("synth.share")
 

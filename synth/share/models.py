@@ -13,10 +13,13 @@ from typing import Optional
 import keras
 import numpy as np
 
-from synth.share.wire import model_weights
 from synth.core.config import Config
-from synth.share.node_state import NodeState, assign_arrays, variables_to_arrays
+from synth.core.profiles import load_profile
 from synth.core.windows import Windows
+from synth.federated.wire import model_weights
+from synth.models.checkpoint import build_optimizers, training_variables
+from synth.models.zoo import build_generator, set_class_scales
+from synth.share.node_state import NodeState, assign_arrays, variables_to_arrays
 
 PREDICT_BATCH = 1024
 
@@ -25,11 +28,8 @@ class SharedModels:
     """WGAN-GP (``gan``), classifier and scratch generator for windows (window, 3), K classes."""
 
     def __init__(self, config: Config, window: int, n_classes: int):
-        from synth.models.checkpoint import build_optimizers
         from synth.classify.har import build_har_classifier
         from synth.models.training import build_wgan
-        from synth.models.zoo import build_generator
-        from synth.core.profiles import load_profile
 
         keras.utils.set_random_seed(config.seed)  # every node starts from the same initial weights
         self.config, self.n_classes = config, n_classes
@@ -58,8 +58,6 @@ class SharedModels:
         return variables_to_arrays(self._classifier_variables())
 
     def _gan_variables(self) -> list:
-        from synth.models.checkpoint import training_variables
-
         return training_variables(self.gan)
 
     def _classifier_variables(self) -> list:
@@ -82,7 +80,6 @@ class SharedModels:
     def train_gan(self, windows: Windows, scales_g: np.ndarray, config: Config, seed: int) -> None:
         """``gan_epochs_per_round`` x train.steps_per_epoch generator steps on ``windows`` in g."""
         from synth.models.training import make_dataset
-        from synth.models.zoo import set_class_scales
 
         set_class_scales(self.gan.generator, scales_g)
         t = config.train

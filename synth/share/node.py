@@ -33,10 +33,11 @@ from typing import Optional
 import numpy as np
 
 from synth.core.config import Config
+from synth.core.windows import Windows, concat
+from synth.federated.wire import Holding
+from synth.models.sampling import sample_windows
 from synth.share.node_models import write_node_models
 from synth.share.node_state import NodeState, load_state, save_state
-from synth.share.wire import Holding
-from synth.core.windows import Windows, concat
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +144,6 @@ def _sources(mode: str, state: NodeState, instruction: Instruction) -> list[tupl
 
 def _synthesise(models: "SharedModels", sources, config: Config, local: Windows, seed: int) -> Windows:
     """Windows of every class the sources hold, ``generated_per_class`` per class split among them."""
-    from synth.models.sampling import sample_windows
-
     classes, per_class = local.classes, config.share.generated_per_class
     holders = {k: sum(1 for h, _ in sources if h.counts.get(c, 0) > 0) for k, c in enumerate(classes)}
     parts = []

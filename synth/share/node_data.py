@@ -15,9 +15,10 @@ import numpy as np
 
 from synth.core.config import Config, load_config, require
 from synth.core.errors import ConfigError, DataError
+from synth.core.profiles import load_profile
+from synth.core.windows import Windows
 from synth.share.node import NodeData
 from synth.share.partition import node_name, partition
-from synth.core.windows import Windows
 
 _DEFAULT_CLASSES = {"st_har": "synth.data.st_har", "pamap2": "synth.data.pamap2", "hapt": "synth.data.hapt"}
 
@@ -41,7 +42,6 @@ def simulated_nodes(config: Config, base_dir: Path, nodes: int) -> tuple[list[No
     is dealt to ``nodes`` nodes by share.split / share.node_classes.
     """
     from synth.data.loading import load_windows
-    from synth.core.profiles import load_profile
 
     data, share = require(config.data, "data"), require(config.share, "share")
     if nodes < 2:
@@ -66,7 +66,6 @@ def deployed_node(data_config_file: str, name: str, classes: tuple[str, ...]) ->
     """A real node's windows from its own data config file (the data section; ``test_groups``, if
     any, are the node's held-out recordings, used to score its classifier)."""
     from synth.data.loading import load_windows
-    from synth.core.profiles import load_profile
 
     config = load_config(data_config_file)
     data = require(config.data, "data", data_config_file)

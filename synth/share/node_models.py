@@ -14,16 +14,16 @@ from pathlib import Path
 
 from synth.core.atomic import save_keras, write_json
 from synth.core.config import Config
+from synth.core.profiles import load_profile
+from synth.core.runs import hash_arrays
 from synth.core.windows import Windows
+from synth.models.artifact import GeneratorInfo, save_generator
 
 GENERATOR_DIR, CLASSIFIER_DIR = "generator", "classifier"
 
 
 def write_node_models(state_dir: Path, models, config: Config, local: Windows, provenance: dict, scores: dict) -> None:
     """Write ``generator/`` (unless no GAN is trained in this mode) and ``classifier/`` into ``state_dir``."""
-    from synth.models.artifact import GeneratorInfo, save_generator
-    from synth.core.profiles import load_profile
-    from synth.core.runs import hash_arrays
     from synth.classify.train_classifier import INFO_FILE, MODEL_FILE, classifier_contract
 
     data_hash = hash_arrays(local.x, local.y, extra=",".join(local.classes))

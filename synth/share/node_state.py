@@ -23,7 +23,7 @@ import numpy as np
 
 from synth.core.atomic import write_json
 from synth.core.npz import load_npz, save_npz
-from synth.share.wire import Holding
+from synth.federated.wire import Holding
 
 STATE_FILE = "state.json"
 GAN_FILE = "gan.npz"

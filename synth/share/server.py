@@ -22,20 +22,16 @@ from flwr.serverapp import Grid
 from synth.core.atomic import write_json
 from synth.core.config import Config
 from synth.core.errors import SynthError
+from synth.federated.rounds import FederatedRunError, wait_for_nodes
+from synth.federated.validation import Rejected, checked_weights
+from synth.federated.wire import encode_weights, holding_record, read_holding
 from synth.share import client as msg
 from synth.share.aggregate import average_generators, average_weights
 from synth.share.shapes import classifier_shapes, generator_shapes
-from synth.share.validation import Rejected, checked_weights
-from synth.share.wire import encode_weights, holding_record, read_holding
 
 log = logging.getLogger("synth.share")
 
 LOG_FILE = "share.json"
-POLL_S = 1.0
-
-
-class ShareRunError(SynthError):
-    """The run cannot go on (too few nodes connected in time)."""
 
 
 class Relay:
@@ -104,7 +100,7 @@ class Relay:
 def serve(grid: Grid, config: Config, classes: tuple[str, ...], window: int, out_dir: Path) -> dict:
     """Run every round; returns the round log (also written to out_dir/share.json).
 
-    A run that cannot go on writes its reason into the log's status, then raises ShareRunError.
+    A run that cannot go on writes its reason into the log's status, then raises FederatedRunError.
     """
     share = config.share
     relay = Relay(config, classes, window)
@@ -148,16 +144,3 @@ def _play_round(grid: Grid, relay: Relay, round_number: int) -> dict:
     log.info("round %d: %d of %d nodes answered", round_number, len(nodes), len(node_ids))
     return {"round": round_number, "seconds": time.perf_counter() - started, "asked": len(node_ids),
             "answered": len(nodes), "failed": failed, "silent": [str(n) for n in silent], "nodes": nodes}
-
-
-def wait_for_nodes(grid: Grid, minimum: int, timeout_s: float) -> list[int]:
-    """The connected node ids once at least ``minimum`` are connected; ShareRunError after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        node_ids = sorted(grid.get_node_ids())
-        if len(node_ids) >= minimum:
-            return node_ids
-        if time.monotonic() > deadline:
-            raise ShareRunError(f"only {len(node_ids)} node(s) connected within {timeout_s:.0f} s; share.min_nodes is {minimum}")
-        time.sleep(POLL_S)
-

@@ -1,6 +1,6 @@
 """The array names and shapes a well-formed shared model must have, from the run's config.
 
-Received generators and classifiers are checked against these (synth.share.validation). They come
+Received generators and classifiers are checked against these (synth.federated.validation). They come
 from building the architecture the config describes, once per process.
 """
 
@@ -10,6 +10,7 @@ import functools
 import json
 
 from synth.core.config import Config
+from synth.core.profiles import load_profile
 
 
 def generator_shapes(config: Config, window: int, n_classes: int) -> dict[str, tuple[int, ...]]:
@@ -29,8 +30,7 @@ def _architecture_key(config: Config) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _shapes(kind: str, key: str, window: int, n_classes: int) -> dict[str, tuple[int, ...]]:
-    from synth.share.wire import model_weights
-    from synth.core.profiles import load_profile
+    from synth.federated.wire import model_weights
 
     raw = json.loads(key)
     if kind == "generator":

@@ -13,23 +13,21 @@ thread count, which changes floating-point summation order (results then agree o
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import logging
-import os
 from pathlib import Path
 from typing import Optional
 
 from synth.core.atomic import build_directory
 from synth.core.config import load_config, require
-from synth.core.errors import ConfigError
-from synth.share.apps import MIN_NODES, OUT_DIR, SHARE_CONFIG, make_apps
+from synth.federated.rounds import FederatedRunError
+from synth.federated.run_config import MIN_NODES, OUT_DIR
+from synth.federated.simulate import run_engine
+from synth.share.apps import SHARE_CONFIG, make_apps
 from synth.share.node_data import simulated_nodes
-from synth.share.server import LOG_FILE, ShareRunError
+from synth.share.server import LOG_FILE
 
 log = logging.getLogger("synth.share")
-
-QUIET_ENVIRONMENT = {"FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-                     "RAY_DEDUP_LOGS": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 
 
 def run_share_simulation(config_file: Path, nodes: Optional[int] = None, out_dir: Optional[Path] = None,
@@ -38,8 +36,6 @@ def run_share_simulation(config_file: Path, nodes: Optional[int] = None, out_dir
 
     Returns (output folder, round log). ``parallel``: nodes played at once (one worker each).
     """
-    import json
-
     config_file = Path(config_file).resolve()
     config = load_config(config_file)
     share = require(config.share, "share")
@@ -50,7 +46,7 @@ def run_share_simulation(config_file: Path, nodes: Optional[int] = None, out_dir
         _run_engine(config_file, staging, nodes, parallel)
         run_log = json.loads((staging / LOG_FILE).read_text()) if (staging / LOG_FILE).is_file() else {}
         if run_log.get("status") != "completed":
-            raise ShareRunError(f"the simulation did not complete: {run_log.get('status', 'no round log was written')}")
+            raise FederatedRunError(f"the simulation did not complete: {run_log.get('status', 'no round log was written')}")
     return target, run_log
 
 
@@ -58,27 +54,3 @@ def _run_engine(config_file: Path, staging: Path, nodes: int, parallel: int) -> 
     """Flower's Ray-backed simulation of the apps, writing into ``staging``."""
     server, client = make_apps({SHARE_CONFIG: str(config_file), OUT_DIR: str(staging), MIN_NODES: str(nodes)})
     run_engine(server, client, nodes, parallel)
-
-
-def require_simulation_engine() -> None:
-    """ConfigError in one line when Flower's simulation engine (Ray, the ``simulation`` extra) is absent;
-    Flower itself would end in a ten-line 'Exit Code: 701' message."""
-    if importlib.util.find_spec("ray") is None:
-        raise ConfigError("Flower's simulation engine (Ray) is not installed; simulated nodes need it: "
-                          "pip install 'synth[simulation]' (a real cluster does not: see 'synth share node')")
-
-
-def run_engine(server, client, nodes: int, parallel: int = 1) -> None:
-    """Play ``nodes`` simulated nodes of the apps on Flower's Ray engine, ``parallel`` at a time
-    (each worker gets an equal share of the cores)."""
-    require_simulation_engine()
-    from flwr.simulation import run_simulation
-
-    os.environ.update(QUIET_ENVIRONMENT)
-    cpus = os.cpu_count() or 1
-    per_node = max(cpus / max(parallel, 1), 1)
-    run_simulation(
-        server_app=server, client_app=client, num_supernodes=nodes,
-        backend_config={"client_resources": {"num_cpus": per_node, "num_gpus": 0.0},
-                        "init_args": {"num_cpus": cpus, "include_dashboard": False, "logging_level": "error"}},
-    )

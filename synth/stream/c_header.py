@@ -7,6 +7,7 @@ committed header equals what this renders.
 from __future__ import annotations
 
 
+from synth.core.atomic import write_text
 from synth.core.shipped import shipped_folder
 from synth.stream import frame
 
@@ -45,8 +46,6 @@ def render_header() -> str:
 
 def main() -> None:
     """Write the header next to the template folder."""
-    from synth.core.atomic import write_text
-
     write_text(HEADER_PATH, render_header())
     print(f"wrote {HEADER_PATH}")
 

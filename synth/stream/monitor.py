@@ -12,8 +12,10 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from synth.classify.train_classifier import load_trained_classifier
 from synth.core.errors import ModelError
 from synth.core.transforms import lsb_to_g
+from synth.realism.filter import load_realism_filter
 
 
 @dataclass
@@ -38,8 +40,6 @@ class WindowCheck:
 
 def classifier_check(folder: Path, rate_hz: float) -> WindowCheck:
     """Print the predicted class (and its score) of a ``synth train-classifier`` folder's model."""
-    from synth.classify.train_classifier import load_trained_classifier
-
     classifier = load_trained_classifier(folder)
     if not np.isclose(classifier.rate_hz, rate_hz):
         raise ModelError(f"the classifier in {folder} reads {classifier.rate_hz:g} Hz windows; the stream is {rate_hz:g} Hz")
@@ -54,8 +54,6 @@ def classifier_check(folder: Path, rate_hz: float) -> WindowCheck:
 def autoencoder_check(folder: Path, rate_hz: float, full_scale_g: float) -> WindowCheck:
     """Flag windows a window autoencoder rejects: the realism filter (``synth train-autoencoder``)
     or a window anomaly detector (``synth anomaly``, trained centrally or federated)."""
-    from synth.realism.filter import load_realism_filter
-
     realism = load_realism_filter(folder)
     if realism.info.get("input") == "features":
         raise ModelError(f"{folder} is a detector of feature rows; --autoencoder takes a window autoencoder "

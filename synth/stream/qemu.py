@@ -36,8 +36,16 @@ from pathlib import Path
 
 import numpy as np
 
+from synth.core.tflite_file import load_tflite, read_graph
 from synth.export import c_build
+from synth.export.c_export import export_c
+from synth.export.sources import BSD3_INPUT_SCALE_G
 from synth.export.standalone import TEMPLATES, environment
+from synth.stream.pacing import Pacer
+from synth.stream.sender import SampleFeed, send
+from synth.stream.sources import file_source
+from synth.stream.summary import StreamSummary
+from synth.stream.wire import Encoder
 
 DEFAULT_MACHINE = "netduinoplus2"  # Cortex-M4 whose emulated UART receives reliably
 DEMO_DIR = TEMPLATES / "stream_demo"
@@ -104,9 +112,6 @@ def build_stream_demo(tflite: Path, folder: Path, sensitivity_mg_per_lsb: float,
     ``mg_per_unit``: mg per unit of the model's real input (4000 for ST's BSD-3 classifier, whose
     input is g / 4). ``manifest`` adds the class labels to the firmware's lines.
     """
-    from synth.export.c_export import export_c
-    from synth.core.tflite_file import load_tflite, read_graph
-
     code = folder / "c"
     export_c(tflite, code, runtime="standalone", name=name, manifest_path=manifest)
     graph = read_graph(load_tflite(tflite))
@@ -171,12 +176,6 @@ def parse_stats_line(line: str) -> dict[str, int] | None:
 
 def send_file(link, path: Path, speed: float) -> int:
     """Replay a dataset or capture over ``link`` as binary frames with synth stream's sender; returns samples sent."""
-    from synth.stream.pacing import Pacer
-    from synth.stream.sender import SampleFeed, send
-    from synth.stream.sources import file_source
-    from synth.stream.summary import StreamSummary
-    from synth.stream.wire import Encoder
-
     source = file_source(path, "lsm6dsl_4g", [])
     summary = StreamSummary("sent", source.rate_hz * speed)
     encoder = Encoder("binary", "lsb", source.sensitivity_mg_per_lsb)
@@ -189,8 +188,6 @@ def _main() -> None:
     import argparse
     import json
     import tempfile
-
-    from synth.export.sources import BSD3_INPUT_SCALE_G
 
     parser = argparse.ArgumentParser(prog="python -m synth.stream.qemu", description=_main.__doc__)
     parser.add_argument("export", type=Path, help="a 'synth export --model classifier' folder (model.tflite, manifest.json)")

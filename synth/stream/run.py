@@ -11,7 +11,11 @@ from typing import Callable, Optional
 from synth.core.errors import ConfigError
 from synth.core.profiles import load_profile
 from synth.stream.link import check_budget, open_link
+from synth.stream.live import receive
 from synth.stream.pacing import Pacer
+from synth.stream.recorder import CaptureRecorder
+from synth.stream.sender import SampleFeed, echoes_back, send
+from synth.stream.sources import file_source, synthetic_source
 from synth.stream.summary import StreamSummary
 from synth.stream.wire import Decoder, Encoder
 
@@ -77,8 +81,6 @@ def run_stream(o: StreamOptions, summary_holder: list, echo: Callable[[str], Non
 
 def _send(o: StreamOptions, holder: list, echo, load_tensorflow) -> StreamSummary:
     """Send a synthetic or file source, paced, for the requested time or samples."""
-    from synth.stream.sender import SampleFeed, echoes_back, send
-
     link = open_link(o.port, o.baud)  # a wrong port fails before a model loads
     try:
         source = _source(o, load_tensorflow)
@@ -100,8 +102,6 @@ def _send(o: StreamOptions, holder: list, echo, load_tensorflow) -> StreamSummar
 
 def _source(o: StreamOptions, load_tensorflow):
     """The synthetic or file source the options name (TensorFlow only for a generator)."""
-    from synth.stream.sources import file_source, synthetic_source
-
     if o.source == "synthetic":
         load_tensorflow()
         return synthetic_source(o.generator, o.profile, o.classes, o.seed)
@@ -110,9 +110,7 @@ def _source(o: StreamOptions, load_tensorflow):
 
 def _receive(o: StreamOptions, holder: list, echo, load_tensorflow, show) -> StreamSummary:
     """Receive from the board: decode, record, check windows, reconnect; for the requested time or samples."""
-    from synth.stream.live import receive
     from synth.stream.monitor import build_monitor
-    from synth.stream.recorder import CaptureRecorder
 
     profile = load_profile(o.profile)
     rate = profile.odr_hz

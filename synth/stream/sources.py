@@ -14,6 +14,11 @@ from typing import Callable, Iterator, Optional, Sequence
 import numpy as np
 
 from synth.core.errors import DataError
+from synth.core.npz import load_npz
+from synth.core.profiles import load_profile
+from synth.gan.generate import load_dataset
+from synth.models.artifact import load_generator
+from synth.models.sampling import sample_windows
 
 WINDOWS_PER_CALL = 64  # generator batch: at 26 Hz and 48-sample windows, two minutes of data per call
 
@@ -44,16 +49,12 @@ def synthetic_source(generator_dir: Path, profile_name: str, classes: Sequence[s
 
     The profile's data rate becomes the generator's (the windows are made at that rate).
     """
-    from synth.models.artifact import load_generator
-    from synth.core.profiles import load_profile
-
     load_profile(profile_name)  # a bad name fails before the model loads
     generator, info = load_generator(generator_dir)
     profile = load_profile(profile_name, odr_hz=info.rate_hz)
     wanted = np.array([info.class_index(name) for name in (classes or info.classes)])
 
     def chunks() -> Iterator[np.ndarray]:
-        from synth.models.sampling import sample_windows
         from synth.core.transforms import apply_profile
 
         rng = np.random.default_rng([seed, 2])
@@ -84,8 +85,6 @@ def file_source(path: Path, profile_name: str, classes: Sequence[str]) -> Source
 
 def _dataset_source(folder: Path, classes: Sequence[str]) -> Source:
     """The windows of a generated dataset, in file order, optionally only some classes."""
-    from synth.gan.generate import load_dataset
-
     arrays = load_dataset(folder)
     names = [str(name) for name in arrays["classes"]]
     unknown = [name for name in classes if name not in names]
@@ -98,8 +97,6 @@ def _dataset_source(folder: Path, classes: Sequence[str]) -> Source:
 
 def _capture_npz_source(path: Path) -> Source:
     """A capture .npz written by ``synth stream --source live --record`` (``lsb``, ``rate_hz``, sensitivity)."""
-    from synth.core.npz import load_npz
-
     try:
         arrays = load_npz(path)
         return array_source(arrays["lsb"], float(arrays["rate_hz"]), float(arrays["sensitivity_mg_per_lsb"]), f"capture {path}")
@@ -110,7 +107,6 @@ def _capture_npz_source(path: Path) -> Source:
 def _capture_csv_source(path: Path, profile_name: str) -> Source:
     """A capture CSV (mg) as the profile's output codes, at the capture's rate."""
     from synth.data.csv_capture import read_capture
-    from synth.core.profiles import load_profile
 
     profile = load_profile(profile_name)
     capture = read_capture(path)

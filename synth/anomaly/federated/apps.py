@@ -21,8 +21,12 @@ from flwr.app import Context, Message
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 
+from synth.anomaly.dataset import load_anomaly_data
+from synth.anomaly.federated.node import Site, answer
+from synth.anomaly.federated.server import serve
+from synth.anomaly.partition import NodeRows, partition
 from synth.core.config import Config, load_config
-from synth.share.apps import OUT_DIR, run_config, run_setting
+from synth.federated.run_config import OUT_DIR, run_config, run_setting
 
 CONFIG_KEY = "anomaly-config"
 DATA_CONFIG, NODE_NAME = "data-config", "node-name"
@@ -35,15 +39,11 @@ def make_apps(defaults: Mapping[str, str] | None = None) -> tuple[ServerApp, Cli
 
     @server.main()
     def _serve(grid: Grid, context: Context) -> None:
-        from synth.anomaly.federated.server import serve
-
         config = run_config(context, defaults, CONFIG_KEY, "anomaly")
         serve(grid, config, Path(run_setting(context.run_config, defaults, OUT_DIR, config.anomaly.run_dir)))
 
     @client.train()
     def _train(message: Message, context: Context) -> Message:
-        from synth.anomaly.federated.node import answer
-
         return answer(message, lambda config: _site(context, defaults, config))
 
     return server, client
@@ -62,10 +62,6 @@ def _site(context: Context, defaults: Mapping[str, str], config: Config):
 @functools.lru_cache(maxsize=2)
 def simulated_sites(config_file: str, nodes: int) -> tuple:
     """Every simulated node's Site from a config file, loaded once per process."""
-    from synth.anomaly.dataset import load_anomaly_data
-    from synth.anomaly.federated.node import Site
-    from synth.anomaly.partition import partition
-
     config = load_config(config_file)
     data = load_anomaly_data(config, Path(config_file).parent)
     settings = config.anomaly
@@ -76,10 +72,6 @@ def simulated_sites(config_file: str, nodes: int) -> tuple:
 @functools.lru_cache(maxsize=2)
 def deployed_site(data_config_file: str, name: str):
     """A real node's Site: every row its own data config gives, split as the config says."""
-    from synth.anomaly.dataset import load_anomaly_data
-    from synth.anomaly.federated.node import Site
-    from synth.anomaly.partition import NodeRows
-
     data = load_anomaly_data(load_config(data_config_file), Path(data_config_file).parent)
     return Site(NodeRows(name, data.train, data.validation, data.test), 0, data.full_scale_g, data.rate_hz)
 

@@ -20,11 +20,11 @@ from synth.anomaly.federated import messages as m
 from synth.anomaly.partition import NodeRows
 from synth.anomaly.statistics import MinMax, Moments
 from synth.anomaly.training import build_model, fit_epochs
-from synth.core.config import Config, parse_config
+from synth.core.config import AnomalyConfig, Config, parse_config
 from synth.core.errors import DataError
 from synth.core.runs import hash_arrays
-from synth.share.validation import Rejected, checked_weights
-from synth.share.wire import encode_weights, model_weights, record_bytes
+from synth.federated.validation import Rejected, checked_weights
+from synth.federated.wire import encode_weights, model_weights, record_bytes
 
 SEED_STRIDE = 1009  # distinct, reproducible fit seeds per (round, node)
 
@@ -119,6 +119,4 @@ def _loaded(site: Site, config: Config, content: RecordDict):
 @functools.lru_cache(maxsize=4)
 def _model(row_shape: tuple[int, ...], settings_json: str, full_scale_g: Optional[float], seed: int):
     """The compiled architecture for this run, built once per process."""
-    from synth.core.config import AnomalyConfig
-
     return build_model(row_shape, AnomalyConfig.model_validate(json.loads(settings_json)), full_scale_g, seed)

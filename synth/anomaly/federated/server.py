@@ -28,10 +28,10 @@ from synth.anomaly.training import build_model
 from synth.core.atomic import write_json
 from synth.core.config import Config
 from synth.core.errors import SynthError
-from synth.share.aggregate import average_weights
-from synth.share.server import ShareRunError, wait_for_nodes
-from synth.share.validation import Rejected, checked_weights
-from synth.share.wire import encode_weights, model_weights
+from synth.federated.aggregate import average_weights
+from synth.federated.rounds import FederatedRunError, wait_for_nodes
+from synth.federated.validation import Rejected, checked_weights
+from synth.federated.wire import encode_weights, model_weights
 
 log = logging.getLogger("synth.anomaly")
 
@@ -87,7 +87,7 @@ class Federation:
 
 
 def serve(grid: Grid, config: Config, out_dir: Path) -> dict:
-    """Run every stage; returns the round log. A run that cannot go on logs why, then raises ShareRunError."""
+    """Run every stage; returns the round log. A run that cannot go on logs why, then raises FederatedRunError."""
     run = Federation(grid, config, out_dir)
     try:
         _play(run)
@@ -130,7 +130,7 @@ def _describe(run: Federation, node_ids) -> None:
             continue
         run.nodes[node_id] = description
     if len(run.nodes) < run.settings.min_nodes:
-        raise ShareRunError(f"only {len(run.nodes)} node(s) with usable rows; anomaly.min_nodes is {run.settings.min_nodes}")
+        raise FederatedRunError(f"only {len(run.nodes)} node(s) with usable rows; anomaly.min_nodes is {run.settings.min_nodes}")
     run.scaling = MinMax.merged(ranges) if ranges else None
     first = next(iter(run.nodes.values()))
     run.model = build_model(shape, run.settings, first["full_scale_g"] or None, run.config.seed)

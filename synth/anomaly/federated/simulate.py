@@ -14,23 +14,23 @@ from pathlib import Path
 from synth.anomaly.federated.apps import CONFIG_KEY, make_apps, simulated_sites
 from synth.anomaly.federated.server import LOG_FILE
 from synth.core.atomic import build_directory
-from synth.share.server import ShareRunError
-from synth.share.apps import MIN_NODES, OUT_DIR
-from synth.share.simulate import run_engine
+from synth.federated.rounds import FederatedRunError
+from synth.federated.run_config import MIN_NODES, OUT_DIR
+from synth.federated.simulate import run_engine
 
 
 def run_federated_simulation(config_file: Path, nodes: int, out_dir: Path, force: bool = False) -> tuple[Path, dict]:
     """(output folder, round log) of a simulated federation of ``nodes`` nodes."""
     config_file = Path(config_file).resolve()
     if nodes < 2:
-        raise ShareRunError(f"a federation needs at least 2 nodes, got {nodes}")
+        raise FederatedRunError(f"a federation needs at least 2 nodes, got {nodes}")
     simulated_sites(str(config_file), nodes)  # every node's rows, checked before the engine starts
     target = Path(out_dir).resolve()
     with build_directory(target, force) as staging:
         _run_engine(config_file, staging, nodes)
         run_log = json.loads((staging / LOG_FILE).read_text()) if (staging / LOG_FILE).is_file() else {}
         if run_log.get("status") != "completed":
-            raise ShareRunError(f"the federation did not complete: {run_log.get('status', 'no round log was written')}")
+            raise FederatedRunError(f"the federation did not complete: {run_log.get('status', 'no round log was written')}")
     return target, run_log
 
 

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 from flwr.app import ArrayRecord
 
-from synth.share.wire import SCALE_SUFFIX, Holding, decoded_weights
+from synth.federated.wire import SCALE_SUFFIX, Holding, decoded_weights
 
 
 class Rejected(Exception):

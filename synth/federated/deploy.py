@@ -1,5 +1,5 @@
-"""Deployment of GAN sharing on Flower 1.42: the SuperLink, SuperNodes and `flwr` calls, started
-from a key folder made by synth.share.keys.
+"""Deployment of synth's Flower Apps on Flower 1.42: the SuperLink, SuperNodes and `flwr` calls, started
+from a key folder made by synth.federated.keys.
 
 Flower 1.42 serves the Fleet API (SuperNodes), the Control API (`flwr`) and the Runtime API
 (ServerApp) on one HTTPS port of the SuperLink. Node authentication
@@ -30,12 +30,11 @@ import time
 from pathlib import Path
 from typing import Iterator, NoReturn, Optional, Sequence
 
+from synth.core.config import load_config, require
 from synth.core.errors import ConfigError, OutputError, SynthError, first_line
-from synth.share import keys
-
+from synth.federated import keys
 CONNECT_TIMEOUT_S = 5.0  # TCP connect + TLS handshake budget of the reachability check, seconds
 POLL_S = 2.0  # interval between run-status queries while waiting for a run, seconds
-FLOWER_APP = Path(__file__).with_name("flower_app")  # the Flower App that `flwr run` bundles
 CONNECTION = "synth"  # name of the SuperLink connection in the temporary Flower config
 FLOWER_HOME = "flower"  # Flower's own folder (installed app bundles) inside a state folder
 OFFLINE_ENV = {"FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1"}  # a cluster may have no internet
@@ -96,8 +95,6 @@ def check_link_files(certs: Path) -> keys.ClusterFiles:
 def check_config_section(path: Path, section: str) -> None:
     """ConfigError unless ``path`` is a valid synth config with the section ``section``
     ("data" for a node's own recordings, "share" for a run)."""
-    from synth.core.config import load_config, require
-
     require(getattr(load_config(path), section), section, str(path))
 
 
@@ -233,9 +230,9 @@ def register_node(public_key: Path, link: str, ca: Path, name: Optional[str] = N
             raise
 
 
-def submit_run(link: str, ca: Path, share_config: str, out_dir: str, app: Path = FLOWER_APP,
+def submit_run(link: str, ca: Path, share_config: str, out_dir: str, app: Path,
                config_key: str = "share-config") -> int:
-    """Start a Flower App (synth's GAN-sharing app unless ``app``) on the SuperLink; return the run ID.
+    """Start the Flower App in the folder ``app`` on the SuperLink; return the run ID.
     Both paths are read on the SuperLink's machine by the ServerApp; ``config_key`` is the run-config
     key the app reads the config path from."""
     overrides = node_config_arg({config_key: share_config, "out-dir": out_dir})

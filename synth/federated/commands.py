@@ -1,4 +1,4 @@
-"""``synth share keys | link | register | node | run``: a GAN-sharing cluster on Flower 1.42.
+"""``synth share keys | link | register | node``: a cluster of Flower 1.42 for synth's Flower Apps.
 
 Thin wrappers over Flower's own programs (flower-superlink, flower-supernode, flwr) that check
 their inputs first, so a missing or wrong certificate or an unreachable SuperLink is one line and
@@ -16,7 +16,8 @@ from typing import Annotated, Optional
 
 import typer
 
-INTERRUPTED = 130  # exit code after Ctrl-C (128 + SIGINT)
+from synth.core.command_line import INTERRUPTED
+
 LINK_PORT = 8000  # Flower 1.42's SuperLink port (Fleet, Control and Runtime APIs share it)
 NODE_RUNTIME_PORT = 9094  # Flower's loopback port between a SuperNode and its ClientApp process
 LinkOption = Annotated[str, typer.Option("--link", help="SuperLink address HOST:PORT (as its certificate names it).")]
@@ -24,12 +25,11 @@ CaOption = Annotated[Path, typer.Option("--ca", help="CA certificate (ca.crt fro
 
 
 def register(share_app: typer.Typer) -> None:
-    """Add the deployment commands to the ``synth share`` group."""
+    """Add the cluster commands (keys, link, register, node) to the ``synth share`` group."""
     share_app.command("keys")(make_keys)
     share_app.command("link")(start_link)
     share_app.command("register")(register_nodes)
     share_app.command("node")(start_node)
-    share_app.command("run")(run_app)
 
 
 def make_keys(
@@ -40,8 +40,7 @@ def make_keys(
     host: Annotated[Optional[list[str]], typer.Option("--host", help="A name or IP the SuperLink is reached by (repeatable); localhost and 127.0.0.1 are always in.")] = None,
 ) -> None:
     """Make a CA, the SuperLink's TLS certificate and ECDSA P-384 key pairs for the SuperNodes."""
-    from synth.share import keys
-
+    from synth.federated import keys
     names = [*(keys.node_names(nodes, prefix) if nodes else []), *(node or [])]
     written = keys.make_cluster_keys(out, names, host or [])
     for path in written:
@@ -57,8 +56,7 @@ def start_link(
     port: Annotated[int, typer.Option(help="Port of Flower's Fleet, Control and Runtime APIs.")] = LINK_PORT,
 ) -> None:
     """Start the SuperLink (flower-superlink) with TLS and node authentication."""
-    from synth.share import deploy
-
+    from synth.federated import deploy
     files = deploy.check_link_files(certs)
     deploy.check_port_free(host, port)
     deploy.make_state_dir(state_dir)
@@ -73,8 +71,7 @@ def register_nodes(
     ca: CaOption,
 ) -> None:
     """Register SuperNode public keys with the SuperLink; only registered nodes may connect."""
-    from synth.share import deploy, keys
-
+    from synth.federated import deploy, keys
     for public_key in public_keys:
         keys.load_public_key(public_key)  # every key is checked before the first is registered
     deploy.check_link(link, ca)
@@ -93,8 +90,7 @@ def start_node(
     runtime_port: Annotated[int, typer.Option(help="Loopback port between this SuperNode and its ClientApp process; one per node on a machine.")] = NODE_RUNTIME_PORT,
 ) -> None:
     """Start a SuperNode (flower-supernode) that authenticates with its key and serves the ClientApp."""
-    from synth.share import deploy, keys
-
+    from synth.federated import deploy, keys
     keys.load_private_key(key)
     deploy.check_config_section(data_config, "data")
     deploy.check_port_free("127.0.0.1", runtime_port)
@@ -104,20 +100,6 @@ def start_node(
     command = deploy.node_command(ca, key, link, node_config, runtime_port)
     typer.echo(f"SuperNode {name} -> {link}, state in {state_dir}", err=True)
     deploy.exec_flower(command, deploy.flower_environment(state_dir))
-
-
-def run_app(
-    link: LinkOption,
-    ca: CaOption,
-    config: Annotated[Path, typer.Option("--config", "-c", help="synth JSON config with a 'share' section, as a path on the SuperLink's machine.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the server's round log share.json, on the SuperLink's machine.")],
-    wait: Annotated[bool, typer.Option(help="Show the run's log and wait for its end (--no-wait: print the run ID and return).")] = True,
-    app: Annotated[Optional[Path], typer.Option(help="Flower App folder to submit (default: synth's, synth/share/flower_app).")] = None,
-) -> None:
-    """Submit the GAN-sharing Flower App to the SuperLink (flwr run) and follow it to its end."""
-    from synth.share import deploy
-
-    submit_and_follow(FlowerRun(app or deploy.FLOWER_APP, "share", "share-config", "share.json"), link, ca, config, out, wait)
 
 
 @dataclass(frozen=True)
@@ -132,8 +114,7 @@ class FlowerRun:
 
 def submit_and_follow(run: FlowerRun, link: str, ca: Path, config: Path, out: Path, wait: bool) -> None:
     """Check the inputs, submit ``run.app`` with ``config`` (flwr run), and follow the run to its end."""
-    from synth.share import deploy
-
+    from synth.federated import deploy
     if config.is_file():  # on the SuperLink's machine: check now and pass an absolute path
         deploy.check_config_section(config, run.section)
         config = config.resolve()
