@@ -1,9 +1,9 @@
 """The ``synth`` command line: one thin command per stage.
 
 Each stage's commands live in its own ``commands.py``; this module lists them in the order
-``synth --help`` shows them. Heavy libraries (TensorFlow) are imported inside the commands that
-need them so that ``synth --help`` answers at once. User errors (SynthError) become one red line
-and exit 2.
+``synth --help`` shows them. A command imports the modules that do its work when it runs (they
+load NumPy, pydantic, pandas and, once the inputs are checked, TensorFlow), so that ``synth
+--help`` answers at once. User errors (SynthError) become one red line and exit 2.
 """
 
 from __future__ import annotations

@@ -25,6 +25,10 @@ from synth.core.errors import DataError
 from synth.core.profiles import load_profile
 from synth.core.rows import NORMAL, Rows, concat_rows, make_rows
 from synth.core.runs import hash_arrays
+from synth.data.edge_iiotset import load_edge_iiotset
+from synth.data.loading import load_windows
+from synth.data.nbaiot import load_nbaiot
+from synth.data.tabular_csv import load_csv_rows, load_shuttle
 
 AXES = ("x", "y", "z")
 
@@ -67,21 +71,13 @@ def load_feature_rows(settings: AnomalyConfig, base_dir: Path, seed: int, vocabu
     """(Rows (N, F), Edge-IIoTset vocabulary or None) of a feature source; ``path`` overrides the config's."""
     path = path or _resolve(settings.path, base_dir)
     if settings.source == "shuttle":
-        from synth.data.tabular_csv import load_shuttle
-
         return load_shuttle(path), None
     if path is None:
         raise DataError(f"anomaly.path is required for source {settings.source!r}")
     if settings.source == "csv":
-        from synth.data.tabular_csv import load_csv_rows
-
         return load_csv_rows(path, label_column=settings.label_column), None
     if settings.source == "nbaiot":
-        from synth.data.nbaiot import load_nbaiot
-
         return load_nbaiot(path, settings.devices, settings.max_rows_per_file, seed), None
-    from synth.data.edge_iiotset import load_edge_iiotset
-
     return load_edge_iiotset(path, vocabulary or settings.vocabulary, settings.max_rows_per_file, seed)
 
 
@@ -102,8 +98,6 @@ def split_feature_rows(rows: Rows, settings: AnomalyConfig, seed: int) -> tuple[
 
 def _window_data(config: Config, settings: AnomalyConfig, base_dir: Path) -> AnomalyData:
     """Windows of the data section split by recording, with faults injected into the test windows."""
-    from synth.data.loading import load_windows
-
     data = require(config.data, "data")
     profile = load_profile(config.profile)
     windows = load_windows(data, profile.odr_hz, base_dir)

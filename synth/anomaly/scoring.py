@@ -16,6 +16,8 @@ from synth.anomaly.detector import Detector
 from synth.core.config import AnomalyConfig
 from synth.core.errors import DataError
 from synth.core.rows import NORMAL, Rows, make_rows
+from synth.data.csv_capture import load_captures
+from synth.data.tabular_csv import load_csv_rows, read_header
 
 
 def read_rows_for(detector: Detector, path: Path) -> Rows:
@@ -38,8 +40,6 @@ def read_rows_for(detector: Detector, path: Path) -> Rows:
 
 def _csv(path: Path, detector: Detector, label_column: str | None) -> Rows:
     """A CSV's detector feature columns (by name), with its labels when it has the label column."""
-    from synth.data.tabular_csv import load_csv_rows, read_header
-
     header = read_header(path, "CSV file")
     label = label_column if label_column in header else None
     return load_csv_rows(path, label_column=label, feature_columns=list(detector.info["feature_names"]))
@@ -47,8 +47,6 @@ def _csv(path: Path, detector: Detector, label_column: str | None) -> Rows:
 
 def _capture_windows(path: Path, detector: Detector) -> Rows:
     """Back-to-back windows (N, T, 3) in g of a capture CSV, at the detector's rate."""
-    from synth.data.csv_capture import load_captures
-
     window = int(detector.info["window"])
     windows = load_captures(path, float(detector.info["rate_hz"]), window, window, None, unlabelled_class=NORMAL)
     return make_rows(windows.x, False, NORMAL, windows.groups, ("x", "y", "z"))

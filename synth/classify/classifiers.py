@@ -22,6 +22,7 @@ window on two crops.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -127,8 +128,6 @@ def load_keras(path: Path):
     Registers synth's preprocessing layer first (models of ``synth train-classifier`` hold it)
     and silences the warnings Keras 3 prints about the input_shape arguments of Keras 2 files.
     """
-    import warnings
-
     import keras
 
     import synth.classify.preprocessing_tf  # noqa: F401  (registers the preprocessing layer for .keras files)

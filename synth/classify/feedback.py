@@ -30,6 +30,7 @@ import tensorflow as tf
 
 from synth.classify.classifiers import BSD3_CLASSES, BSD3_MODEL, canonical_class, load_keras, majority_vote
 from synth.classify.preprocessing import RATE_HZ, ST_G_TO_MS2
+from synth.classify.preprocessing_tf import gravity_rotation_suppression_tf
 from synth.classify.st_classifier import WISDM_CLASS_NAMES, check_output_count
 from synth.classify.train_classifier import INFO_FILE, MODEL_FILE
 from synth.core.errors import ConfigError, ModelError
@@ -127,8 +128,6 @@ def _trained(folder: Path) -> ClassifierFeedback:
 
 def _model_zoo(path: Path, classes: tuple[str, ...]) -> ClassifierFeedback:
     """An ST model-zoo file: gravity rotation + suppression in m/s^2 before the model."""
-    from synth.classify.preprocessing_tf import gravity_rotation_suppression_tf
-
     model = _load(path)
     window = _input_window(path, model, (3, 1))
     check_output_count(path, int(model.output_shape[-1]), classes)

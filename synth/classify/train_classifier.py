@@ -27,6 +27,7 @@ from synth.core.config import ClassifierConfig, Config, require
 from synth.core.errors import ConfigError, DataError, ModelError
 from synth.core.runs import hash_arrays
 from synth.core.windows import Windows
+from synth.data.loading import load_windows
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,6 @@ INFO_FILE = "classifier.json"
 
 def run_classifier_training(config: Config, base_dir: Path = Path("."), verbose: int = 0) -> Path:
     """Train per ``config`` (sections data and classifier); returns the run folder."""
-    from synth.data.loading import load_windows
-
     data_config = require(config.data, "data")
     settings = require(config.classifier, "classifier")
     windows = load_windows(data_config, RATE_HZ, base_dir)

@@ -25,6 +25,7 @@ import numpy as np
 from synth.core.errors import ConfigError, DataError
 from synth.core.profiles import load_profile
 from synth.core.windows import Windows
+from synth.data.csv_capture import read_capture, read_metadata
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,6 @@ class CaptureSettings:
 
 def read_capture_settings(files: Sequence[Path]) -> tuple[CaptureSettings, ...]:
     """The settings of every capture, read once (the rate from its comment or its time steps)."""
-    from synth.data.csv_capture import read_capture, read_metadata
-
     return tuple(CaptureSettings(Path(f), read_capture(f).rate_hz, read_metadata(f).get("sensor")) for f in files)
 
 

@@ -42,6 +42,7 @@ from synth.core.config import Config, load_config, require
 from synth.core.errors import ConfigError, DataError, ModelError
 from synth.core.profiles import load_profile
 from synth.core.windows import Windows, concat
+from synth.data.loading import load_windows
 from synth.evaluate.evaluate_metrics import (
     CLASSIFIER_DESCRIPTION, Budget, nearest_neighbour_ratios, ratio, standardise, train_test_scores, value_range_g,
     window_features,
@@ -159,8 +160,6 @@ def load_evaluation_data(real_config: Path, synthetic: Path) -> EvaluationData:
     DataError (one line) for a missing dataset folder, synthetic classes the real data lacks,
     or a window length or rate that differs.
     """
-    from synth.data.loading import load_windows
-
     fake = load_synthetic(synthetic)
     config = load_config(real_config)
     settings = require(config.data, "data", str(real_config))

@@ -24,6 +24,7 @@ import numpy as np
 
 from synth.anomaly.dataset import load_anomaly_data
 from synth.anomaly.detector import load_detector
+from synth.anomaly.metrics import detection_metrics
 from synth.core.config import load_config, parse_config, require
 from synth.core.errors import DataError, ModelError
 from synth.core.rows import concat_rows
@@ -150,7 +151,5 @@ def _preprocessing(windows: bool) -> dict:
 
 def _detection(anomalous: np.ndarray, errors: np.ndarray, threshold: float) -> dict:
     """{flagged, tpr, fpr, precision, f1} of errors (N,) > threshold against the truth (None where undefined)."""
-    from synth.anomaly.metrics import detection_metrics
-
     metrics = detection_metrics(anomalous, np.asarray(errors, np.float64), threshold)
     return {"flagged": metrics["tp"] + metrics["fp"], **{k: metrics[k] for k in ("tpr", "fpr", "precision", "f1")}}

@@ -16,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from synth.core.errors import ModelError
 from synth.export.micro_runtime import micro_runtime
 
@@ -76,7 +78,6 @@ def _last_line(text: str) -> str:
 
 def _child(path: str, size: int) -> None:
     """Build, run once on zero inputs, print the allocation report (to stderr, from C++)."""
-    import numpy as np
     runtime = micro_runtime()
 
     interpreter = runtime.Interpreter.from_bytes(Path(path).read_bytes(), arena_size=size)

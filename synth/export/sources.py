@@ -21,15 +21,20 @@ shipped in synth/assets (split by the recordings the model's run held out).
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
+from synth.classify.classifiers import BSD3_CLASSES, load_keras, st_zoo_input
+from synth.classify.preprocessing import HIGHPASS_CUTOFF_HZ, HIGHPASS_ORDER, RATE_HZ, ST_G_TO_MS2
 from synth.core.config import load_config
 from synth.core.errors import ConfigError, ModelError
 from synth.core.runs import hash_file
 from synth.core.windows import Windows
+from synth.data.loading import load_windows
+from synth.data.st_har import load_st_har
 from synth.export.anomaly_source import detector_source, is_detector_folder
 from synth.export.export_source import DEFAULT_PROFILE, ExportSource, pick_rows, profile_constants
 from synth.models.artifact import load_generator
@@ -72,8 +77,6 @@ def _read_config(path: Optional[str | Path]):
 
 def _generator(source: Path, config, max_samples: int, seed: int) -> ExportSource:
     """The generator with its own seeded noise and one-hot labels as representative data."""
-    from dataclasses import asdict
-
     model, info = load_generator(source)
     n = max(len(info.classes), min(max_samples, GENERATOR_SAMPLES) // len(info.classes) * len(info.classes))
     noise = np.random.default_rng(seed).standard_normal((n, info.noise_dim)).astype(np.float32)
@@ -111,8 +114,6 @@ def _classifier(source: Path, config, max_samples: int, seed: int) -> ExportSour
 
 def _bsd3_classifier(source: Path, config, max_samples: int, seed: int) -> ExportSource:
     """ST's BSD-3 example model: input (26, 3) = g / 4, classes stationary, walking, running."""
-    from synth.classify.classifiers import BSD3_CLASSES, load_keras
-
     try:
         model = load_keras(source)
     except Exception as exc:  # Keras raises many types for files it cannot read
@@ -131,8 +132,6 @@ def _bsd3_classifier(source: Path, config, max_samples: int, seed: int) -> Expor
 def _labelled_source(model, metadata: dict, train: Windows, held: Windows, prepare, max_samples: int,
                      seed: int) -> ExportSource:
     """ExportSource with prepared train-side samples and labelled held-out inputs (labels in model order)."""
-    from synth.classify.classifiers import canonical_class
-
     samples = prepare(pick_rows(train.x, max_samples, seed)).astype(np.float32)
     canonical = [canonical_class(c) for c in metadata["labels"]]
     missing = [c for c in held.classes if canonical_class(c) not in canonical]
@@ -159,15 +158,11 @@ def _without_preprocessing(path: Path, info: dict):
 
 def _st_zoo_input(x_g: np.ndarray) -> np.ndarray:
     """Windows (N, wl, 3) g -> ST's model-zoo input (N, wl, 3, 1) float32: gravity rotation + suppression, m/s^2."""
-    from synth.classify.classifiers import st_zoo_input
-
     return st_zoo_input(np.asarray(x_g, np.float64)).astype(np.float32)
 
 
 def _preprocessing_note() -> dict:
     """The manifest's statement that the caller prepares the classifier's input."""
-    from synth.classify.preprocessing import HIGHPASS_CUTOFF_HZ, HIGHPASS_ORDER, ST_G_TO_MS2
-
     return {
         "name": "gravity_rotation_suppression", "inside_model": False, "done_by": "caller",
         "steps": f"g x {ST_G_TO_MS2} -> m/s^2; Butterworth high-pass order {HIGHPASS_ORDER} at {HIGHPASS_CUTOFF_HZ} Hz "
@@ -178,8 +173,6 @@ def _preprocessing_note() -> dict:
 
 def _classifier_metadata(labels: list, window: int, model_file: Path, info: dict, config) -> dict:
     """Manifest fields shared by both classifier flavours."""
-    from synth.classify.preprocessing import RATE_HZ
-
     profile = config[0].profile if config else DEFAULT_PROFILE
     return {
         "kind": "classifier", "labels": list(labels), "rate_hz": RATE_HZ, "window": window,
@@ -217,14 +210,10 @@ def _autoencoder(source: Path, config, max_samples: int, seed: int) -> ExportSou
 def _real_windows(config, window: int) -> Windows:
     """Real windows (N, window, 3) g: the config's data section, else ST's shipped BSD-3 recordings."""
     if config is not None:
-        from synth.data.loading import load_windows
-
         settings, base_dir = config
         if settings.data.window != window:
             raise ConfigError(f"the config's data.window is {settings.data.window} but the model takes {window} samples")
         return load_windows(settings.data, 26.0, base_dir)
-    from synth.data.st_har import load_st_har
-
     return load_st_har(window=window, stride=window)
 
 

@@ -32,6 +32,7 @@ from synth.core.npz import load_npz, save_npz
 from synth.core.profiles import load_profile
 from synth.core.resources_check import check_fits
 from synth.core.runs import hash_file
+from synth.core.transforms import apply_profile
 from synth.models.artifact import load_generator
 from synth.models.sampling import sample_windows
 from synth.realism.filter import filter_in_rounds, load_realism_filter
@@ -43,8 +44,6 @@ DATASET_KEYS = ("lsb", "y", "classes", "rate_hz", "sensitivity_mg_per_lsb")
 
 def generate_dataset(config: Config, out: Path, force: bool = False, seed: int | None = None, base_dir: Path = Path(".")) -> dict:
     """Generate per ``config.generate`` into ``out``; returns the dataset card."""
-    from synth.core.transforms import apply_profile
-
     settings: GenerateConfig = require(config.generate, "generate")
     check_directory_target(out, force)
     seed = config.seed if seed is None else seed

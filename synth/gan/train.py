@@ -26,6 +26,7 @@ from synth.core.runs import (
     checkpoints_dir, config_path, generator_dir, hash_arrays, losses_path, run_info_path, samples_plot_path,
 )
 from synth.core.windows import Windows
+from synth.data.loading import load_windows
 from synth.models.artifact import GeneratorInfo, save_generator
 from synth.models.checkpoint import latest_checkpoint, restore_checkpoint
 from synth.models.sampling import sample_windows
@@ -42,8 +43,6 @@ def run_training(
     ``before_models`` runs once the data is loaded, before any model is built (the CLI loads
     TensorFlow there, so that bad data fails in seconds).
     """
-    from synth.data.loading import load_windows
-
     data_config = require(config.data, "data")
     profile = load_profile(config.profile)
     windows = load_windows(data_config, profile.odr_hz, base_dir)

@@ -26,6 +26,7 @@ from synth.core.errors import ConfigError, ModelError
 from synth.core.profiles import load_profile
 from synth.core.runs import hash_arrays, hash_file
 from synth.core.windows import Windows
+from synth.data.loading import load_windows
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,6 @@ def threshold_of(errors: np.ndarray, k: float) -> dict[str, float]:
 
 def run_autoencoder_training(config: Config, base_dir: Path = Path("."), verbose: int = 0) -> Path:
     """Train per ``config`` (sections data and autoencoder, top-level profile); returns the folder."""
-    from synth.data.loading import load_windows
-
     data_config = require(config.data, "data")
     settings: AutoencoderConfig = require(config.autoencoder, "autoencoder")
     profile = load_profile(config.profile)

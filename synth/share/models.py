@@ -13,11 +13,14 @@ from typing import Optional
 import keras
 import numpy as np
 
+from synth.classify.har import build_har_classifier
+from synth.classify.train_classifier import balanced_class_weights, model_input
 from synth.core.config import Config
 from synth.core.profiles import load_profile
 from synth.core.windows import Windows
 from synth.federated.wire import model_weights
 from synth.models.checkpoint import build_optimizers, training_variables
+from synth.models.training import build_wgan, make_dataset
 from synth.models.zoo import build_generator, set_class_scales
 from synth.share.node_state import NodeState, assign_arrays, variables_to_arrays
 
@@ -28,9 +31,6 @@ class SharedModels:
     """WGAN-GP (``gan``), classifier and scratch generator for windows (window, 3), K classes."""
 
     def __init__(self, config: Config, window: int, n_classes: int):
-        from synth.classify.har import build_har_classifier
-        from synth.models.training import build_wgan
-
         keras.utils.set_random_seed(config.seed)  # every node starts from the same initial weights
         self.config, self.n_classes = config, n_classes
         full_scale_g = load_profile(config.profile).full_scale_g
@@ -79,8 +79,6 @@ class SharedModels:
     # ---- training ----------------------------------------------------------------------
     def train_gan(self, windows: Windows, scales_g: np.ndarray, config: Config, seed: int) -> None:
         """``gan_epochs_per_round`` x train.steps_per_epoch generator steps on ``windows`` in g."""
-        from synth.models.training import make_dataset
-
         set_class_scales(self.gan.generator, scales_g)
         t = config.train
         dataset = make_dataset(windows, scales_g, t.batch_size * t.n_critic, seed)
@@ -88,8 +86,6 @@ class SharedModels:
 
     def train_classifier(self, windows: Windows, config: Config) -> None:
         """``classifier_epochs`` epochs on ``windows`` in g, classes weighing equally."""
-        from synth.classify.train_classifier import balanced_class_weights, model_input
-
         self.classifier.fit(
             model_input(windows.x), windows.y, batch_size=config.classifier.batch_size,
             epochs=config.share.classifier_epochs, shuffle=True, verbose=0,
@@ -98,8 +94,6 @@ class SharedModels:
 
     def score(self, test: Optional[Windows]) -> dict[str, float]:
         """Accuracy and accuracy per class ("accuracy/<class>") on held-out windows; {} without them."""
-        from synth.classify.train_classifier import model_input
-
         if test is None or not len(test):
             return {}
         predicted = self.classifier.predict(model_input(test.x), batch_size=PREDICT_BATCH, verbose=0).argmax(-1)

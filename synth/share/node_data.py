@@ -17,10 +17,12 @@ from synth.core.config import Config, load_config, require
 from synth.core.errors import ConfigError, DataError
 from synth.core.profiles import load_profile
 from synth.core.windows import Windows
+from synth.data import hapt, pamap2, st_har
+from synth.data.loading import load_windows
 from synth.share.node import NodeData
 from synth.share.partition import node_name, partition
 
-_DEFAULT_CLASSES = {"st_har": "synth.data.st_har", "pamap2": "synth.data.pamap2", "hapt": "synth.data.hapt"}
+_DEFAULT_CLASSES = {"st_har": st_har.DEFAULT_CLASSES, "pamap2": pamap2.DEFAULT_CLASSES, "hapt": hapt.DEFAULT_CLASSES}
 
 
 def federation_classes(config: Config) -> tuple[str, ...]:
@@ -29,9 +31,7 @@ def federation_classes(config: Config) -> tuple[str, ...]:
     if data.classes:
         return tuple(data.classes)
     if data.source in _DEFAULT_CLASSES:
-        import importlib
-
-        return tuple(importlib.import_module(_DEFAULT_CLASSES[data.source]).DEFAULT_CLASSES)
+        return tuple(_DEFAULT_CLASSES[data.source])
     raise ConfigError(f"data.classes must name the federation's classes for source {data.source!r}")
 
 
@@ -41,8 +41,6 @@ def simulated_nodes(config: Config, base_dir: Path, nodes: int) -> tuple[list[No
     The data section's ``test_groups`` recordings are held out for every node's test; the rest
     is dealt to ``nodes`` nodes by share.split / share.node_classes.
     """
-    from synth.data.loading import load_windows
-
     data, share = require(config.data, "data"), require(config.share, "share")
     if nodes < 2:
         raise ConfigError(f"share needs at least 2 nodes, got {nodes}")
@@ -65,8 +63,6 @@ def cached_simulated_nodes(config_file: str, nodes: int) -> tuple[NodeData, ...]
 def deployed_node(data_config_file: str, name: str, classes: tuple[str, ...]) -> NodeData:
     """A real node's windows from its own data config file (the data section; ``test_groups``, if
     any, are the node's held-out recordings, used to score its classifier)."""
-    from synth.data.loading import load_windows
-
     config = load_config(data_config_file)
     data = require(config.data, "data", data_config_file)
     windows = load_windows(data, load_profile(config.profile).odr_hz, Path(data_config_file).parent)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from synth.classify.train_classifier import INFO_FILE, MODEL_FILE, classifier_contract
 from synth.core.atomic import save_keras, write_json
 from synth.core.config import Config
 from synth.core.profiles import load_profile
@@ -24,8 +25,6 @@ GENERATOR_DIR, CLASSIFIER_DIR = "generator", "classifier"
 
 def write_node_models(state_dir: Path, models, config: Config, local: Windows, provenance: dict, scores: dict) -> None:
     """Write ``generator/`` (unless no GAN is trained in this mode) and ``classifier/`` into ``state_dir``."""
-    from synth.classify.train_classifier import INFO_FILE, MODEL_FILE, classifier_contract
-
     data_hash = hash_arrays(local.x, local.y, extra=",".join(local.classes))
     if config.share.mode in ("relay", "fedavg"):
         profile = load_profile(config.profile)

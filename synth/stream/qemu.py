@@ -26,10 +26,13 @@ the same sender code on a link it also reads, which loses nothing.
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
 import re
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,10 +188,6 @@ def send_file(link, path: Path, speed: float) -> int:
 
 def _main() -> None:
     """Build the demo from a ``synth export`` folder, boot it and show its console until QEMU exits (or Ctrl-C)."""
-    import argparse
-    import json
-    import tempfile
-
     parser = argparse.ArgumentParser(prog="python -m synth.stream.qemu", description=_main.__doc__)
     parser.add_argument("export", type=Path, help="a 'synth export --model classifier' folder (model.tflite, manifest.json)")
     parser.add_argument("--port", type=int, default=None, help="TCP port of the emulated UART (default: a free one)")

@@ -12,6 +12,7 @@ from synth.core.errors import ConfigError
 from synth.core.profiles import load_profile
 from synth.stream.link import check_budget, open_link
 from synth.stream.live import receive
+from synth.stream.monitor import build_monitor
 from synth.stream.pacing import Pacer
 from synth.stream.recorder import CaptureRecorder
 from synth.stream.sender import SampleFeed, echoes_back, send
@@ -110,8 +111,6 @@ def _source(o: StreamOptions, load_tensorflow):
 
 def _receive(o: StreamOptions, holder: list, echo, load_tensorflow, show) -> StreamSummary:
     """Receive from the board: decode, record, check windows, reconnect; for the requested time or samples."""
-    from synth.stream.monitor import build_monitor
-
     profile = load_profile(o.profile)
     rate = profile.odr_hz
     # assume the board batches like our sender does (one frame per wake-up)

@@ -16,6 +16,8 @@ import numpy as np
 from synth.core.errors import DataError
 from synth.core.npz import load_npz
 from synth.core.profiles import load_profile
+from synth.core.transforms import apply_profile
+from synth.data.csv_capture import read_capture
 from synth.gan.generate import load_dataset
 from synth.models.artifact import load_generator
 from synth.models.sampling import sample_windows
@@ -55,8 +57,6 @@ def synthetic_source(generator_dir: Path, profile_name: str, classes: Sequence[s
     wanted = np.array([info.class_index(name) for name in (classes or info.classes)])
 
     def chunks() -> Iterator[np.ndarray]:
-        from synth.core.transforms import apply_profile
-
         rng = np.random.default_rng([seed, 2])
         for round_index in range(1 << 31):
             labels = rng.choice(wanted, WINDOWS_PER_CALL)
@@ -106,8 +106,6 @@ def _capture_npz_source(path: Path) -> Source:
 
 def _capture_csv_source(path: Path, profile_name: str) -> Source:
     """A capture CSV (mg) as the profile's output codes, at the capture's rate."""
-    from synth.data.csv_capture import read_capture
-
     profile = load_profile(profile_name)
     capture = read_capture(path)
     lsb = np.clip(np.round(capture.samples_mg / profile.sensitivity_mg_per_lsb), profile.min_lsb, profile.max_lsb)
