@@ -20,7 +20,7 @@ By hand (after ``synth export --model classifier --target stm32 --out EXPORT``):
 ``synth stream`` never reads the firmware's replies, so closing its socket resets the connection
 and QEMU drops the bytes it has not yet handed to the firmware (the last frame or so). The 776
 zero bytes (one largest frame) complete such a cut frame, which the firmware then counts as
-corrupted, so that END arrives between frames. The test (tests/test_stream_qemu.py) sends with
+corrupted, so that END arrives between frames. The test (tests/stream/test_stream_qemu.py) sends with
 the same sender code on a link it also reads, which loses nothing.
 """
 

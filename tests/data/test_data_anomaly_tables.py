@@ -17,18 +17,7 @@ from synth.data.edge_iiotset import load_edge_iiotset
 from synth.data.nbaiot import load_nbaiot
 from synth.data.tabular_csv import load_csv_rows, load_shuttle
 from synth.core.errors import DataError
-
-HEADERS = Path("/work/shared/data/headers")
-
-
-def real_header(name: str, fallback: tuple[str, ...]) -> tuple[str, ...]:
-    """The real header line of ``name`` when the shared folder is there, else ``fallback``."""
-    path = HEADERS / name
-    return tuple(path.read_text(encoding="utf-8-sig").strip().split(",")) if path.is_file() else fallback
-
-
-NBAIOT_HEADER = real_header("nbaiot_header.csv", nbaiot.HEADER)
-EDGE_HEADER = real_header("edgeiiotset_header.csv", edge_iiotset.HEADER)
+from tabular_fixtures import EDGE_HEADER, HEADERS, NBAIOT_HEADER, edge_row, write_edge
 
 
 def assert_one_line(exc: pytest.ExceptionInfo, *parts: str) -> str:
@@ -144,32 +133,12 @@ def test_nbaiot_folder_without_files_names_both_layouts(tmp_path):
 # ---------------------------------------------------------------- Edge-IIoTset
 
 
-def edge_row(**values: str) -> list[str]:
-    """One row in the real format: text in the identifier fields, "0" elsewhere, ``values`` on top
-    (keys use "_" for "." in column names)."""
-    row = {name: "0" for name in EDGE_HEADER}
-    row.update({"frame.time": " 2021 11:44:10.081753000 ", "ip.src_host": "192.168.0.128",
-                "ip.dst_host": "192.168.0.101", "tcp.options": "020405b40402", "mqtt.msg": "hello, world",
-                "http.request.full_uri": "http://192.168.0.128/DVWA/?id=1", "Attack_type": "Normal"})
-    row.update({name.replace("_", ".") if name not in ("Attack_label", "Attack_type") else name: value
-                for name, value in values.items()})
-    return [row[name] for name in EDGE_HEADER]
-
-
 EDGE_ROWS = [
     edge_row(tcp_len="12", http_request_method="GET", mqtt_topic="Temperature_and_Humidity"),
     edge_row(tcp_len="0", http_request_method="0.0", dns_qry_name_len="1.0"),
     edge_row(tcp_len="7.5", http_request_method="", Attack_label="1", Attack_type="SQL_injection"),
     edge_row(tcp_len="3", http_request_method="POST", Attack_label="1", Attack_type="DDoS_UDP"),
 ]
-
-
-def write_edge(path: Path, rows, header=EDGE_HEADER, bom: bool = False) -> Path:
-    with path.open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def test_edge_one_hot_with_fitted_vocabulary_labels_apart_identifiers_dropped(tmp_path):

@@ -1,6 +1,6 @@
 """``synth data fetch hapt``: no official digests, so the download is checked for its structure.
 
-Zips of the HAPT fixture (tests/hapt_fixtures.py) are served from 127.0.0.1 by http_fixtures.
+Zips of the HAPT fixture (tests/data/hapt_fixtures.py) are served from 127.0.0.1 by http_fixtures.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from synth.core.errors import FetchError
 from hapt_fixtures import EXTRAS, LABELS, hapt_files
 from http_fixtures import Behaviour, build_zip, serve
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PART = ".downloads/archive.zip.part"
 UNPACKED = ("RawData/acc_exp01_user01.txt", "RawData/acc_exp02_user02.txt", "RawData/labels.txt")
 

@@ -109,7 +109,7 @@ def test_a_window_detector_flags_live_windows(tmp_path):
 
 
 def test_edge_iiotset_detector_scores_new_files_with_its_training_vocabulary(tmp_path, run_cli, write_config):
-    from test_data_anomaly_tables import edge_row, write_edge
+    from tabular_fixtures import edge_row, write_edge
 
     rng = np.random.default_rng(0)
     normal = [edge_row(tcp_len=f"{v:.1f}", http_request_method=m) for v, m in zip(rng.uniform(0, 20, 60), ["GET", "POST"] * 30)]

@@ -14,7 +14,7 @@ from synth.data.loading import load_windows, resolve_path
 from synth.core.errors import DataError
 from hapt_fixtures import LABELS, acc_text, hapt_files, write_files
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REAL = REPO / ".." / "shared" / "data" / "uci_hapt"
 WITH_TRANSITIONS = {"stationary": [4, 5, 6, 7, 8, 9, 10, 11, 12], "walking": [1, 2, 3]}
 

@@ -15,7 +15,7 @@ from synth.export.c_export import export_c
 from synth.core.tflite_file import read_graph
 from synth.export.standalone import generate_standalone
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_GENERATOR = ROOT / "synth" / "assets" / "generators" / "st_har_lsm6dsl_4g"
 ST_BSD3 = ROOT / "synth" / "assets" / "st_har_bsd3" / "model.h5"
 ARM_TOOLS = ("arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm")

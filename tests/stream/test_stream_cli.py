@@ -17,7 +17,7 @@ from synth.core.errors import DataError
 from synth.core.npz import load_npz, save_npz
 from synth.stream.sources import file_source
 
-GENERATOR = Path(__file__).resolve().parents[1] / "synth" / "assets" / "generators" / "st_har_lsm6dsl_4g"
+GENERATOR = Path(__file__).resolve().parents[2] / "synth" / "assets" / "generators" / "st_har_lsm6dsl_4g"
 SENSITIVITY = 0.122  # lsm6dsl_4g
 
 

@@ -305,7 +305,7 @@ def test_a_classifier_that_does_not_fit_is_refused_before_anything_is_written(
 
 def data_at_52_hz(tiny_dataset: Path, folder: Path) -> tuple[dict, Path]:
     """(real config, dataset) both at 52 Hz: a copy of the 4 g profile at 52 Hz and the dataset relabelled."""
-    profile = json.loads((Path(__file__).resolve().parents[1] / "sensor_profiles" / "lsm6dsl_4g.json").read_text())
+    profile = json.loads((Path(__file__).resolve().parents[2] / "sensor_profiles" / "lsm6dsl_4g.json").read_text())
     (folder / "lsm6dsl_4g_52hz.json").write_text(json.dumps({**profile, "name": "lsm6dsl_4g_52hz", "odr_hz": 52}))
     dataset = rewrite_dataset(tiny_dataset, folder / "d52", rate_hz=np.float64(52.0))
     return {**real_config(), "profile": str(folder / "lsm6dsl_4g_52hz.json")}, dataset

@@ -20,7 +20,7 @@ from test_export_c import ARM_TOOLS, _random_inputs
 pytest.importorskip("tflite_micro")
 pytest.importorskip("ai_edge_litert")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = {
     "features": {"seed": 1, "anomaly": {"source": "shuttle", "epochs": 2, "hidden": [6, 4, 3], "batch_size": 256}},
     "windows": {"seed": 2, "profile": "lsm6dsl_4g", "data": {"source": "st_har", "path": "builtin", "window": 24, "stride": 24},

@@ -8,9 +8,9 @@ import pytest
 from synth.core.errors import DataError, ModelError
 from synth.classify.st_classifier import WISDM_CLASS_NAMES, load_st_classifier, load_window_classifier
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 ZOO = SHARED / "st_model_zoo_wisdm"
-BSD3_MODEL = Path(__file__).resolve().parents[1] / "synth" / "assets" / "st_har_bsd3" / "model.h5"
+BSD3_MODEL = Path(__file__).resolve().parents[2] / "synth" / "assets" / "st_har_bsd3" / "model.h5"
 needs_zoo = pytest.mark.skipif(not ZOO.is_dir(), reason=f"ST WISDM models (SLA0044) not found at {ZOO}")
 
 

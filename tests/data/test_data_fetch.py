@@ -26,7 +26,7 @@ from http_fixtures import (
     subject_files,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PART = ".downloads/archive.zip.part"
 
 

@@ -10,7 +10,7 @@ from synth.core.config import parse_config
 from synth.core.errors import ConfigError, DataError
 from synth.core.windows import Windows
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 MOBILITY = SHARED / "st_mobility_v1" / "train.pkl"
 TEST_GROUPS = ["stationary_03_26Hz_4g_mg", "walking_03_26Hz_4g_mg", "running_03_26Hz_4g_mg"]
 

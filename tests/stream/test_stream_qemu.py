@@ -15,7 +15,7 @@ from synth.export import c_build
 from synth.stream.qemu import (END_MARKER, TOOLS, build_stream_demo, parse_stats_line, parse_window_line, qemu_command,
                                send_file, serial_url, start_qemu)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ST_BSD3 = ROOT / "synth" / "assets" / "st_har_bsd3"
 WINDOWS_PER_CLASS = 10
 SPEED = 100  # 26 Hz x 100: 13-sample frames, the 30 windows in about 0.3 s

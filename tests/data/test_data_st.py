@@ -13,7 +13,7 @@ from synth.data.st_har import DEFAULT_FOLDER, LABELS, load_st_har, read_recordin
 from synth.data.st_mobility import load_st_mobility, read_st_mobility
 from synth.core.errors import DataError
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 MOBILITY = SHARED_DATA / "st_mobility_v1" / "train.pkl"
 needs_mobility = pytest.mark.skipif(
     not MOBILITY.is_file(), reason=f"ST mobility_v1 (SLA0044, not in the repository) is absent: {MOBILITY}"

@@ -8,7 +8,7 @@ import pytest
 from synth.classify.classifiers import canonical_class, crop_windows, majority_vote, spell_as
 from synth.realism.quality import classifier_report, clip_fraction, compare_per_class, window_metrics, window_statistics
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 RATE = 26.0
 T = 48
 

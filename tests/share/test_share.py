@@ -21,7 +21,7 @@ from synth.federated.wire import Holding, decoded_weights, encode_weights, holdi
 from synth.core.windows import Windows
 from share_support import InProcessGrid, tiny_share_config, with_share
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLASSES = ("stationary", "walking", "running")
 
 
