@@ -104,5 +104,3 @@ def _metrics_line(what: str, metrics: dict) -> str:
 
     return (f"{what}: F1 {show('f1')}, TPR {show('tpr')}, FPR {show('fpr')}, precision {show('precision')}, "
             f"ROC AUC {show('roc_auc')}")
-
-

@@ -10,6 +10,7 @@ import typer
 from synth.core.command_line import echo_lines, load_tensorflow
 from synth.federated.commands import FlowerRun, submit_and_follow
 
+FLOWER_APP = Path(__file__).parent / "federated" / "flower_app"  # the anomaly Flower App that `flwr run` bundles
 ConfigFile = Annotated[Path, typer.Option("--config", "-c", help="Run config with an 'anomaly' section (and 'data' for windows).")]
 OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: anomaly.run_dir/<command>).")]
 ForceOption = Annotated[bool, typer.Option(help="Replace a non-empty output folder.")]
@@ -78,5 +79,5 @@ def run(
     """Federated training on a real cluster: submit the anomaly Flower App to a SuperLink (see 'synth share')."""
     from synth.anomaly.federated.apps import CONFIG_KEY
     from synth.anomaly.federated.server import LOG_FILE
-    app_folder = Path(__file__).parent / "federated" / "flower_app"
-    submit_and_follow(FlowerRun(app_folder, "anomaly", CONFIG_KEY, LOG_FILE), link, ca, config, out, wait)
+
+    submit_and_follow(FlowerRun(FLOWER_APP, "anomaly", CONFIG_KEY, LOG_FILE), link, ca, config, out, wait)

@@ -41,6 +41,7 @@ def make_keys(
 ) -> None:
     """Make a CA, the SuperLink's TLS certificate and ECDSA P-384 key pairs for the SuperNodes."""
     from synth.federated import keys
+
     names = [*(keys.node_names(nodes, prefix) if nodes else []), *(node or [])]
     written = keys.make_cluster_keys(out, names, host or [])
     for path in written:
@@ -57,6 +58,7 @@ def start_link(
 ) -> None:
     """Start the SuperLink (flower-superlink) with TLS and node authentication."""
     from synth.federated import deploy
+
     files = deploy.check_link_files(certs)
     deploy.check_port_free(host, port)
     deploy.make_state_dir(state_dir)
@@ -72,6 +74,7 @@ def register_nodes(
 ) -> None:
     """Register SuperNode public keys with the SuperLink; only registered nodes may connect."""
     from synth.federated import deploy, keys
+
     for public_key in public_keys:
         keys.load_public_key(public_key)  # every key is checked before the first is registered
     deploy.check_link(link, ca)
@@ -91,6 +94,7 @@ def start_node(
 ) -> None:
     """Start a SuperNode (flower-supernode) that authenticates with its key and serves the ClientApp."""
     from synth.federated import deploy, keys
+
     keys.load_private_key(key)
     deploy.check_config_section(data_config, "data")
     deploy.check_port_free("127.0.0.1", runtime_port)
@@ -115,6 +119,7 @@ class FlowerRun:
 def submit_and_follow(run: FlowerRun, link: str, ca: Path, config: Path, out: Path, wait: bool) -> None:
     """Check the inputs, submit ``run.app`` with ``config`` (flwr run), and follow the run to its end."""
     from synth.federated import deploy
+
     if config.is_file():  # on the SuperLink's machine: check now and pass an absolute path
         deploy.check_config_section(config, run.section)
         config = config.resolve()

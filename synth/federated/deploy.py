@@ -33,6 +33,7 @@ from typing import Iterator, NoReturn, Optional, Sequence
 from synth.core.config import load_config, require
 from synth.core.errors import ConfigError, OutputError, SynthError, first_line
 from synth.federated import keys
+
 CONNECT_TIMEOUT_S = 5.0  # TCP connect + TLS handshake budget of the reachability check, seconds
 POLL_S = 2.0  # interval between run-status queries while waiting for a run, seconds
 CONNECTION = "synth"  # name of the SuperLink connection in the temporary Flower config
