@@ -28,7 +28,7 @@ renamed at the end; a non-empty folder is replaced only with ``force``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 

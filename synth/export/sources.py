@@ -27,7 +27,7 @@ from typing import Optional
 
 import numpy as np
 
-from synth.classify.classifiers import BSD3_CLASSES, load_keras, st_zoo_input
+from synth.classify.classifiers import BSD3_CLASSES, canonical_class, load_keras, st_zoo_input
 from synth.classify.preprocessing import HIGHPASS_CUTOFF_HZ, HIGHPASS_ORDER, RATE_HZ, ST_G_TO_MS2
 from synth.core.config import load_config
 from synth.core.errors import ConfigError, ModelError

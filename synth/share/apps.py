@@ -21,7 +21,7 @@ from flwr.serverapp import Grid, ServerApp
 
 from synth.core.config import Config, require
 from synth.core.errors import ConfigError
-from synth.federated.run_config import MIN_NODES, OUT_DIR, run_config, run_setting
+from synth.federated.run_config import OUT_DIR, run_config, run_setting
 from synth.share.client import answer
 from synth.share.node_data import cached_simulated_nodes, deployed_node, federation_classes
 from synth.share.server import serve

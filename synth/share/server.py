@@ -22,7 +22,7 @@ from flwr.serverapp import Grid
 from synth.core.atomic import write_json
 from synth.core.config import Config
 from synth.core.errors import SynthError
-from synth.federated.rounds import FederatedRunError, wait_for_nodes
+from synth.federated.rounds import wait_for_nodes
 from synth.federated.validation import Rejected, checked_weights
 from synth.federated.wire import encode_weights, holding_record, read_holding
 from synth.share import client as msg
