@@ -364,3 +364,32 @@ void synth_concat_copy(int outer, int n_inputs, const int8_t *const *inputs, con
         }
     }
 }
+
+/* |x| <= 512: std::round's result (halves away from zero) without libm; beyond that every code saturates. */
+static int32_t round_half_away(float x)
+{
+    const float magnitude = x < 0.0f ? -x : x;
+    int32_t whole = (int32_t)magnitude;
+    if (magnitude - (float)whole >= 0.5f) { /* exact: magnitude < 2^23 */
+        whole += 1;
+    }
+    return x < 0.0f ? -whole : whole;
+}
+
+void synth_quantize_float(int n, float scale, int32_t zero_point, const float *in, int8_t *out)
+{
+    int i;
+    for (i = 0; i < n; ++i) {
+        float x = in[i] / scale;
+        x = x > 512.0f ? 512.0f : (x < -512.0f ? -512.0f : x);
+        out[i] = (int8_t)clamp_i32(round_half_away(x) + zero_point, -128, 127);
+    }
+}
+
+void synth_dequantize_float(int n, float scale, int32_t zero_point, const int8_t *in, float *out)
+{
+    int i;
+    for (i = 0; i < n; ++i) {
+        out[i] = scale * (float)((int32_t)in[i] - zero_point);
+    }
+}

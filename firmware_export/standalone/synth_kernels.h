@@ -81,6 +81,11 @@ typedef struct {
 void synth_requantize(const synth_requant_params *p, int n, const int8_t *in, int8_t *out);
 
 /* CONCATENATION (int8 in TFLM copies bytes: the converter gives all inputs the output's scale). */
+/* Model boundary, as TFLite Micro's QUANTIZE (float32 -> int8: round half away from zero of
+ * x / scale, plus zero point, saturated) and DEQUANTIZE (int8 -> float32: scale x (q - zero point)). */
+void synth_quantize_float(int n, float scale, int32_t zero_point, const float *in, int8_t *out);
+void synth_dequantize_float(int n, float scale, int32_t zero_point, const int8_t *in, float *out);
+
 void synth_concat_copy(int outer, int n_inputs, const int8_t *const *inputs, const int *inner_sizes, int8_t *out);
 
 #endif /* SYNTH_KERNELS_H */

@@ -39,14 +39,18 @@ def build_host(folder: Path, name: str) -> Path:
     return exe
 
 
-def run_host(exe: Path, inputs: np.ndarray, output_size: int) -> np.ndarray:
-    """Outputs (N, output_size) int8 of the host build for inputs (N, input_size) int8."""
-    result = subprocess.run([str(exe)], input=np.ascontiguousarray(inputs, np.int8).tobytes(), capture_output=True, check=True)
-    return np.frombuffer(result.stdout, np.int8).reshape(len(inputs), output_size)
+def run_host(exe: Path, inputs: np.ndarray, output_size: int, output_dtype=np.int8) -> np.ndarray:
+    """Outputs (N, output_size) ``output_dtype`` of the host build for inputs (N, input_size): float32 for a
+    float interface, anything else is sent as int8."""
+    inputs = np.asarray(inputs)
+    wire = inputs.astype(np.float32 if inputs.dtype == np.float32 else np.int8)
+    result = subprocess.run([str(exe)], input=np.ascontiguousarray(wire).tobytes(), capture_output=True, check=True)
+    return np.frombuffer(result.stdout, output_dtype).reshape(len(inputs), output_size)
 
 
 def run_tflm(tflite: bytes, inputs: list[np.ndarray]) -> np.ndarray:
-    """Outputs (N, output_size) int8 of the tflite-micro interpreter (reference kernels); inputs[k] is (N, *shape_k)."""
+    """Outputs (N, output_size) of the tflite-micro interpreter (reference kernels), in the model's output type
+    (int8, or float32 for a float interface); inputs[k] is (N, *shape_k)."""
     runtime = micro_runtime()
 
     interpreter = runtime.Interpreter.from_bytes(tflite)
@@ -56,13 +60,17 @@ def run_tflm(tflite: bytes, inputs: list[np.ndarray]) -> np.ndarray:
             interpreter.set_input(x[n], k)
         interpreter.invoke()
         rows.append(interpreter.get_output(0).ravel().copy())
-    return np.asarray(rows, np.int8)
+    return np.asarray(rows)
 
 
 def build_cortex_m4(folder: Path, name: str, inputs: np.ndarray) -> Path:
     """Cross-compile the QEMU test firmware (model + fixed inputs) for the netduinoplus2; returns the ELF."""
     main = folder / "qemu_main.c"
-    rows = [", ".join(str(int(v)) for v in row) for row in np.asarray(inputs, np.int8)]
+    inputs = np.asarray(inputs)
+    if inputs.dtype == np.float32:  # a float interface: literals that parse back to the same float32 values
+        rows = [", ".join(f"{float(v)!r}f" for v in row) for row in inputs]
+    else:
+        rows = [", ".join(str(int(v)) for v in row) for row in inputs.astype(np.int8)]
     main.write_text(environment().get_template("qemu/main.c.j2").render(name=name, prefix=name.upper(), rows=rows, count=len(rows)))
     return link_cortex_m4(folder / "qemu_model.elf", [str(main), *model_sources(folder, name)], [folder])
 
@@ -96,8 +104,8 @@ def arm_size(*paths: Path) -> dict[str, int]:
     return totals | {"flash": totals["text"] + totals["data"], "ram": totals["data"] + totals["bss"]}
 
 
-def run_qemu(elf: Path, output_size: int, timeout: float = 120.0) -> tuple[int, np.ndarray]:
-    """(exit code, outputs (N, output_size) int8) of the firmware on qemu-system-arm with semihosting.
+def run_qemu(elf: Path, output_size: int, timeout: float = 120.0, output_dtype=np.int8) -> tuple[int, np.ndarray]:
+    """(exit code, outputs (N, output_size) ``output_dtype``) of the firmware on qemu-system-arm with semihosting.
 
     QEMU sends semihosting console text to stderr or stdout depending on its version: read both.
     """
@@ -105,8 +113,8 @@ def run_qemu(elf: Path, output_size: int, timeout: float = 120.0) -> tuple[int, 
                              "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],
                             capture_output=True, text=True, timeout=timeout)
     lines = re.findall(r"^out [0-9a-f]{4} ([0-9a-f]*)$", result.stdout + result.stderr, flags=re.MULTILINE)
-    rows = [np.frombuffer(bytes.fromhex(h), np.int8) for h in lines]
-    return result.returncode, np.asarray(rows, np.int8).reshape(len(rows), output_size)
+    rows = [np.frombuffer(bytes.fromhex(h), output_dtype) for h in lines]  # little-endian on both ends
+    return result.returncode, np.asarray(rows, output_dtype).reshape(len(rows), output_size)
 
 
 def _run(command: list[str]) -> str:

@@ -21,6 +21,7 @@ from synth.core.tflite_file import load_tflite, read_graph
 from synth.export.anomaly_flag import anomaly_files
 from synth.export.arena import probe_arena
 from synth.export.c_array import config_header, data_files, tflm_files
+from synth.export.float_boundary import split_float_boundary
 from synth.export.standalone import check_identifier, generate_standalone
 from synth.export.standalone_plan import plan_memory
 
@@ -37,15 +38,17 @@ def export_c(tflite_path: str | Path, out: str | Path, runtime: str = "tflm", na
     manifest = read_manifest(manifest_path)
     check_manifest_matches(manifest, tflite, tflite_path, manifest_path)
     graph = read_graph(tflite)
-    check_full_int8(graph, tflite_path)
     source = Path(tflite_path).name
     if runtime == "standalone":
         files = generate_standalone(tflite, name, source)
-        arena = (plan_memory(graph).arena_bytes, "the standalone runtime's static arena")
+        described = split_float_boundary(graph)[0]  # a float32 interface is converted around this int8 core
+        arena = (plan_memory(described).arena_bytes, "the standalone runtime's static arena")
     else:
+        check_full_int8(graph, tflite_path)
+        described = graph
         arena = _tflm_arena(tflite, manifest)
         files = {**data_files(tflite, name, source), **tflm_files(graph, name, source, arena)}
-    files[f"{name}_config.h"] = config_header(graph, name, source, manifest, arena)
+    files[f"{name}_config.h"] = config_header(described, name, source, manifest, arena)
     files.update(anomaly_files(graph, name, source, manifest, runtime))  # none unless the manifest is a detector's
     with build_directory(out, force) as staging:
         for file_name, text in sorted(files.items()):
@@ -63,13 +66,14 @@ def check_manifest_matches(manifest: dict, tflite: bytes, tflite_path, manifest_
 
 
 def check_full_int8(graph, tflite_path) -> None:
-    """ModelError unless every input and output tensor is int8: both runtimes copy int8 buffers."""
+    """ModelError unless every input and output tensor is int8: the TFLM glue copies int8 buffers."""
     for role, indices in (("input", graph.inputs), ("output", graph.outputs)):
         for index in indices:
             tensor = graph.tensors[index]
             if tensor.dtype is not np.int8:
                 raise ModelError(f"{Path(tflite_path).name}: its {role} {tensor.name!r} is {np.dtype(tensor.dtype).name}; "
-                                 f"export-c takes full-int8 models (int8 inputs and outputs, from synth export)")
+                                 f"--runtime tflm takes full-int8 models (int8 inputs and outputs, from synth export); "
+                                 f"--runtime standalone also takes a float32 interface (QUANTIZE first, DEQUANTIZE last)")
 
 
 def read_manifest(path: str | Path | None) -> dict:

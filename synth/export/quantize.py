@@ -36,8 +36,12 @@ DEFAULT_SAMPLES = 500  # representative inputs: enough for stable ranges, a few 
 
 
 def quantize_to_int8(model, samples: Sequence[np.ndarray] | np.ndarray, max_samples: int = DEFAULT_SAMPLES,
-                     seed: int = 0) -> bytes:
+                     seed: int = 0, float_interface: bool = False) -> bytes:
     """The full-int8 .tflite bytes of a Keras ``model`` calibrated on ``samples``.
+
+    ``float_interface``: keep float32 inputs and outputs, converted by a QUANTIZE first and a
+    DEQUANTIZE last around the int8 operators (the converter's default, and the model zoo's);
+    otherwise the inputs and outputs are int8.
 
     ``samples``: one float array (N, *input_shape) per model input (a bare array for a
     single-input model), N >= 1. At most ``max_samples`` of them (a seeded, order-preserving
@@ -54,8 +58,9 @@ def quantize_to_int8(model, samples: Sequence[np.ndarray] | np.ndarray, max_samp
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: _representative(names, arrays)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
+        if not float_interface:
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
         try:
             return bytes(converter.convert())
         except Exception as exc:  # the converter raises ConverterError / RuntimeError with long logs

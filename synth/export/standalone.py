@@ -14,6 +14,7 @@ import numpy as np
 from synth.core.errors import ConfigError, ModelError
 from synth.core.shipped import shipped_folder
 from synth.core.tflite_file import Graph, read_graph
+from synth.export.float_boundary import Boundary, split_float_boundary
 from synth.export.standalone_ops import Context, lower
 from synth.export.standalone_plan import plan_memory
 
@@ -52,6 +53,7 @@ def generate_standalone(tflite: bytes, name: str = "synth_model", source: str = 
     graph = read_graph(tflite)
     if len(graph.outputs) != 1:
         raise ModelError(f"the standalone runtime needs exactly one output tensor, the model has {len(graph.outputs)}")
+    graph, boundary = split_float_boundary(graph)
     plan = plan_memory(graph)
     ctx = Context(graph, plan)
     declarations, steps = [], []
@@ -61,7 +63,7 @@ def generate_standalone(tflite: bytes, name: str = "synth_model", source: str = 
         out = graph.tensors[op.outputs[0]]
         steps.append({"index": op.index, "op": op.op, "tensor": _comment_safe(out.name), "shape": list(out.shape),
                       "statement": lowered.statement})
-    values = _header_values(graph, name, source) | {
+    values = _header_values(graph, name, source) | _boundary_values(boundary) | {
         "declarations": declarations, "steps": steps, "arena_bytes": plan.arena_bytes,
         "ops": graph.ops_used(), "output_pointer": ctx.pointer(graph.outputs[0], lowered)}
     env = environment()
@@ -82,6 +84,16 @@ def _header_values(graph: Graph, name: str, source: str) -> dict:
             "inputs": inputs, "input_size": offset, "output": _describe(graph.tensors[graph.outputs[0]])}
 
 
+def _boundary_values(boundary: Boundary) -> dict:
+    """Template values of the float interface: C types, and the conversions (C float literals) at each end."""
+    def conversion(c):
+        return None if c is None else {"scale": repr(float(np.float32(c.scale))), "zero_point": c.zero_point, "size": c.size}
+
+    return {"input_type": "float" if boundary.float_input else "int8_t",
+            "output_type": "float" if boundary.float_output else "int8_t",
+            "input_conversions": [conversion(c) for c in boundary.inputs], "output_conversion": conversion(boundary.output)}
+
+
 def _describe(t) -> dict:
     return {"name": _comment_safe(t.name), "shape": list(t.shape), "size": t.size,
             "scale": repr(float(np.float32(t.scale))), "zero_point": t.zero_point}
@@ -93,5 +105,5 @@ def _comment_safe(text: str) -> str:
 
 
 def arena_bytes(tflite: bytes) -> int:
-    """Bytes of activation memory the standalone runtime needs for this model."""
-    return plan_memory(read_graph(tflite)).arena_bytes
+    """Bytes of activation memory the standalone runtime needs for this model (its int8 core)."""
+    return plan_memory(split_float_boundary(read_graph(tflite))[0]).arena_bytes

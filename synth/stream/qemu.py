@@ -15,13 +15,11 @@ By hand (after ``synth export --model classifier --target stm32 --out EXPORT``):
 
     python -m synth.stream.qemu EXPORT            # builds, boots, prints the URL and the firmware's lines
     synth stream --port socket://127.0.0.1:PORT --source file --input DATASET --format binary --speed 20
-    { head -c 776 /dev/zero; printf 'END\\n'; } | socat -t5 - TCP:127.0.0.1:PORT   # stats, QEMU exits
+    printf 'END\\n' | socat -t5 - TCP:127.0.0.1:PORT   # the firmware's counts, then QEMU exits
 
-``synth stream`` never reads the firmware's replies, so closing its socket resets the connection
-and QEMU drops the bytes it has not yet handed to the firmware (the last frame or so). The 776
-zero bytes (one largest frame) complete such a cut frame, which the firmware then counts as
-corrupted, so that END arrives between frames. The test (tests/stream/test_stream_qemu.py) sends with
-the same sender code on a link it also reads, which loses nothing.
+``synth stream`` reads the firmware's answers while it sends and until the link has been quiet
+for a second, and prints them (``board: ...``): a socket closed with unread bytes is reset, and
+QEMU would drop the frames it had not yet handed to the firmware.
 """
 
 from __future__ import annotations

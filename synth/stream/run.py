@@ -15,12 +15,13 @@ from synth.stream.live import receive
 from synth.stream.monitor import build_monitor
 from synth.stream.pacing import Pacer
 from synth.stream.recorder import CaptureRecorder
-from synth.stream.sender import SampleFeed, echoes_back, send
+from synth.stream.sender import Replies, SampleFeed, echoes_back, send
 from synth.stream.sources import file_source, synthetic_source
 from synth.stream.summary import StreamSummary
 from synth.stream.wire import Decoder, Encoder
 
 SOURCES = ("synthetic", "file", "live")
+SOCKET_SETTLE_S = 0.5  # a TCP server such as QEMU's UART drops bytes that arrive while it is still accepting us
 
 
 @dataclass
@@ -72,18 +73,21 @@ def run_stream(o: StreamOptions, summary_holder: list, echo: Callable[[str], Non
                load_tensorflow: Callable[[], None], show: Callable[[str], None] = print) -> StreamSummary:
     """Run the stream; the summary is placed in ``summary_holder`` as soon as it exists (for Ctrl-C).
 
-    ``echo`` takes progress and warning lines, ``show`` the per-window results of --source live.
+    ``echo`` takes progress and warning lines, ``show`` the per-window results of --source live
+    and what a board answers to a sender.
     """
     check_options(o)
     if o.source == "live":
         return _receive(o, summary_holder, echo, load_tensorflow, show)
-    return _send(o, summary_holder, echo, load_tensorflow)
+    return _send(o, summary_holder, echo, load_tensorflow, show)
 
 
-def _send(o: StreamOptions, holder: list, echo, load_tensorflow) -> StreamSummary:
-    """Send a synthetic or file source, paced, for the requested time or samples."""
+def _send(o: StreamOptions, holder: list, echo, load_tensorflow, show) -> StreamSummary:
+    """Send a synthetic or file source, paced, for the requested time or samples; ``show`` the board's answer lines."""
     link = open_link(o.port, o.baud)  # a wrong port fails before a model loads
     try:
+        if o.port.startswith("socket://"):
+            time.sleep(SOCKET_SETTLE_S)
         source = _source(o, load_tensorflow)
         rate = source.rate_hz * o.speed
         encoder = Encoder(o.fmt, o.units, source.sensitivity_mg_per_lsb)
@@ -92,10 +96,14 @@ def _send(o: StreamOptions, holder: list, echo, load_tensorflow) -> StreamSummar
         echo(f"sending {source.description} at {rate:g} samples/s as {o.fmt} to {o.port}")
         summary = StreamSummary("sent", rate)
         holder.append(summary)
+        replies = Replies()
         # the command's own loop:// link has no other reader: its echo is dropped as it comes
-        send(link, SampleFeed(source.chunks()), encoder, pacer, summary, _limit(o, rate, source.total), echoes_back(link))
+        send(link, SampleFeed(source.chunks()), encoder, pacer, summary, _limit(o, rate, source.total), echoes_back(link),
+             replies)
     finally:
         link.close()
+    for line in replies.lines():
+        show(f"board: {line}")
     if summary.samples == source.total:
         summary.stopped_by = "end of input"
     return summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Iterator, Optional
 
 import numpy as np
@@ -10,6 +11,9 @@ from synth.stream.link import DISCONNECTS
 from synth.stream.pacing import Pacer
 from synth.stream.summary import StreamSummary
 from synth.stream.wire import Encoder
+
+DRAIN_QUIET_S = 1.0  # the board has answered everything once the link stays silent this long
+DRAIN_LIMIT_S = 10.0  # a board that keeps talking is cut off here, so a sender always ends
 
 
 class SampleFeed:
@@ -39,12 +43,44 @@ class SampleFeed:
         return samples[:count]
 
 
+class Replies:
+    """What the board sends back while it is fed (a firmware's answer lines), as bytes.
+
+    Reading them matters beyond showing them: a socket closed with unread bytes is reset, and
+    QEMU then drops the frames it has not yet handed to the emulated UART.
+    """
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def collect(self, link) -> None:
+        """Take whatever has arrived, without waiting."""
+        waiting = link.in_waiting
+        if waiting:
+            self.data += link.read(waiting)
+
+    def drain(self, link, quiet_s: float = DRAIN_QUIET_S, limit_s: float = DRAIN_LIMIT_S) -> None:
+        """Read until the link has been silent for ``quiet_s`` seconds, for at most ``limit_s`` seconds."""
+        start = last = time.monotonic()
+        while time.monotonic() - last < quiet_s and time.monotonic() - start < limit_s:
+            chunk = link.read(max(1, link.in_waiting))  # returns empty after the link's read timeout
+            if chunk:
+                self.data += chunk
+                last = time.monotonic()
+
+    def lines(self) -> list[str]:
+        """The replies as text lines (undecodable bytes replaced), without empty ones."""
+        return [line for line in self.data.decode("utf-8", errors="replace").splitlines() if line.strip()]
+
+
 def send(link, feed: SampleFeed, encoder: Encoder, pacer: Pacer, summary: StreamSummary, limit: Optional[int],
-         discard_echo: bool = False) -> None:
+         discard_echo: bool = False, replies: Optional[Replies] = None) -> None:
     """Write paced samples until ``limit`` samples (None: until the feed ends or Ctrl-C).
 
     ``discard_echo``: drop what the link hands back after every write (a loop:// link that
-    nobody else reads, whose 4 KiB queue would otherwise fill).
+    nobody else reads, whose 4 KiB queue would otherwise fill). ``replies``: collect what the
+    board answers after every write, and drain its last answers (``Replies.drain``) before
+    returning, so that closing the link loses nothing the board was still processing.
 
     A disconnect ends the run cleanly: ``summary.stopped_by`` says so. Ctrl-C propagates
     (KeyboardInterrupt) with ``summary`` up to date.
@@ -60,12 +96,19 @@ def send(link, feed: SampleFeed, encoder: Encoder, pacer: Pacer, summary: Stream
             link.write(encoder.encode(samples))
             if discard_echo:
                 link.reset_input_buffer()
+            elif replies is not None:
+                replies.collect(link)
             summary.count(len(samples))
         link.flush()
     except DISCONNECTS as exc:
         summary.stopped_by = f"disconnect ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
         return
     summary.stopped_by = "end of input" if limit is None or summary.samples < limit else "limit reached"
+    if replies is not None and not discard_echo:
+        try:
+            replies.drain(link)
+        except DISCONNECTS:
+            pass  # every sample was written: a board that hangs up after answering ends the drain, not the run
 
 
 def echoes_back(link) -> bool:

@@ -7,7 +7,11 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from synth.models.window_statistics import random_directions, representation_statistics, sliced_wasserstein  # noqa: E402
+from scipy import signal  # noqa: E402
+
+from synth.models.window_statistics import (  # noqa: E402
+    BAND_FLOOR_G, SPECTRAL_BANDS, band_amplitudes, random_directions, representation_statistics, sliced_wasserstein,
+)
 from synth.models.zoo import OFFSET_UNIT_G, to_representation  # noqa: E402
 
 
@@ -30,7 +34,28 @@ def test_statistics_are_what_their_names_say():
     np.testing.assert_allclose(stats[:, 4], np.log(magnitude.std(axis=1) + 1e-3), atol=1e-3)
     np.testing.assert_allclose(stats[:, 6], np.log(np.ptp(magnitude, axis=1) + 1e-3), atol=1e-3)
     np.testing.assert_allclose(stats[:, 7:10], np.log(motion.std(axis=1) + 1e-3), atol=1e-3)
+    assert stats.shape == (len(x), 11 + 3 * SPECTRAL_BANDS)
     assert np.all(np.isfinite(stats))
+
+
+@pytest.mark.parametrize("length", [24, 48, 25])
+def test_band_amplitudes_are_welchs_band_powers(length):
+    """Each band's power is scipy's one-segment Welch PSD summed over the band times the bin width."""
+    rng = np.random.default_rng(2)
+    rate_hz = 26.0
+    x = rng.normal(0, 1, (5, length, 3)) * np.array([0.002, 0.05, 0.5]) + 1.0
+    _, psd = signal.welch(x, fs=rate_hz, nperseg=length, axis=1)
+    bands = np.stack([band.sum(axis=1) for band in np.array_split(psd[:, 1:], SPECTRAL_BANDS, axis=1)], axis=1)
+    expected = 0.5 * np.log(bands * rate_hz / length + BAND_FLOOR_G**2)  # (N, bands, 3)
+    measured = band_amplitudes(tf.constant(x, tf.float32)).numpy().reshape(len(x), 3, SPECTRAL_BANDS)
+    np.testing.assert_allclose(measured, expected.transpose(0, 2, 1), atol=2e-3)
+
+
+def test_band_amplitudes_have_finite_gradients_on_a_still_window():
+    still = tf.Variable(tf.ones((2, 24, 3)))
+    with tf.GradientTape() as tape:
+        value = tf.reduce_sum(band_amplitudes(still))
+    assert np.all(np.isfinite(tape.gradient(value, still).numpy()))
 
 
 def test_same_distribution_in_another_order_is_at_distance_zero():

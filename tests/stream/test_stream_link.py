@@ -12,7 +12,7 @@ from synth.stream import frame
 from synth.stream.link import LinkError, open_link
 from synth.stream.live import receive
 from synth.stream.pacing import Pacer
-from synth.stream.sender import SampleFeed, send
+from synth.stream.sender import Replies, SampleFeed, send
 from synth.stream.sources import array_source
 from synth.stream.summary import StreamSummary
 from synth.stream.wire import Decoder, Encoder
@@ -115,6 +115,26 @@ def test_pty_sender_zero_loss(pty_pair, fmt, units):
     decoder.finish()
     np.testing.assert_array_equal(got, lsb)
     assert sent.samples == 4000 and decoder.frames.stats.lost == 0 and decoder.lines.bad_lines == 0
+
+
+def test_sender_collects_and_drains_what_the_board_answers(pty_pair):
+    """Answers that arrive while sending and up to the quiet time after the last write are all read."""
+    master, path = pty_pair
+    stop, chunks = threading.Event(), []
+    reader = threading.Thread(target=drain_fd, args=(master, stop, chunks), daemon=True)
+    reader.start()
+    answer_late = threading.Timer(0.4, os.write, args=(master, b"stats samples 300\n"))
+    link = open_link(path, 115200)  # opening flushes what was waiting: the board answers after it
+    os.write(master, b"window 0 class 1\n")
+    summary, replies = StreamSummary("sent", RATE), Replies()
+    source = array_source(random_samples(300, 3), RATE, SENSITIVITY, "test")
+    answer_late.start()
+    send(link, SampleFeed(source.chunks()), Encoder("binary", "lsb", SENSITIVITY), Pacer(RATE), summary, None,
+         replies=replies)
+    link.close()
+    stop.set()
+    assert summary.samples == 300 and summary.stopped_by == "end of input"
+    assert replies.lines() == ["window 0 class 1", "stats samples 300"]
 
 
 def test_pty_receiver_counts_injected_faults_exactly(pty_pair):

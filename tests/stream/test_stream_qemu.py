@@ -4,6 +4,8 @@ int8 model's on the host (tflite-micro), with no frame lost or corrupted."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -134,3 +136,34 @@ def test_stream_to_firmware_in_qemu(demo, recording, tmp_path):
     console = (tmp_path / "console.log").read_text().splitlines()  # QEMU's own notes, then the firmware's mirror
     assert reader.lines == [line for line in console if parse_window_line(line) or parse_stats_line(line)]
 
+
+
+@needs_arm
+def test_the_stream_command_feeds_the_firmware_and_shows_every_answer(demo, recording, tmp_path):
+    """``synth stream`` itself (a separate process, as a user runs it) drains the firmware's answers before it
+    closes the socket, so no frame is cut off; a second connection then ends the firmware with its counts."""
+    from synth.stream.link import open_link
+
+    built, tflite = demo
+    path, lsb = recording
+    process, url = start_qemu(built.elf, tmp_path / "console.log")
+    try:
+        command = [sys.executable, "-m", "synth.cli", "stream", "--port", url, "--source", "file", "--input", str(path),
+                   "--format", "binary", "--speed", str(SPEED)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        answers = [line.removeprefix("board: ") for line in result.stdout.splitlines() if line.startswith("board: ")]
+        link = open_link(url, 115200)
+        time.sleep(CONNECT_SETTLE_S)
+        reader = LineReader(link)
+        reader.start()
+        assert _finish(link, process, reader) == 0
+    finally:
+        process.kill()
+    expected = _host_windows(built, tflite, lsb)
+    windows = [w for w in map(parse_window_line, answers) if w is not None]
+    assert [w[0] for w in windows] == list(range(len(expected)))
+    assert np.array_equal(np.array([w[2] for w in windows], np.int8), expected)
+    stats = parse_stats_line(reader.lines[-1])
+    assert stats["samples"] == len(lsb) and stats["leftover"] == 0
+    assert stats["lost"] == stats["corrupted"] == stats["partial"] == stats["duplicated"] == 0
