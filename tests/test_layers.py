@@ -1,6 +1,6 @@
 """synth's stages import only the stages below them (README, Layout), and no module imports
-another one from inside a function unless that one loads TensorFlow, Keras or Flower when
-imported, or the importer is a ``commands.py`` (which ``synth --help`` loads)."""
+another one from inside a function unless that one loads TensorFlow, Keras, Flower, SciPy or
+pandas when imported, or the importer is a ``commands.py`` (which ``synth --help`` loads)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ SYNTH = Path(__file__).resolve().parents[1] / "synth"
 LAYERS = [["core"], ["data", "models", "federated"], ["classify"], ["realism"], ["gan", "anomaly"],
           ["evaluate", "export", "share"], ["stream"], ["cli"]]
 RANK = {stage: rank for rank, stages in enumerate(LAYERS) for stage in stages}
-HEAVY = ("tensorflow", "keras", "flwr")
+HEAVY = ("tensorflow", "keras", "flwr", "scipy", "pandas")
 
 
 def _modules() -> dict[str, Path]:
@@ -53,7 +53,7 @@ def _stage(module: str) -> str:
 
 
 def _loads_heavy(module: str, seen: frozenset = frozenset()) -> bool:
-    """Whether importing ``module`` imports TensorFlow, Keras or Flower."""
+    """Whether importing ``module`` imports TensorFlow, Keras, Flower, SciPy or pandas."""
     for name, _, in_function in IMPORTS.get(module, []):
         if in_function:
             continue

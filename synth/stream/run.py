@@ -12,7 +12,6 @@ from synth.core.errors import ConfigError
 from synth.core.profiles import load_profile
 from synth.stream.link import check_budget, open_link
 from synth.stream.live import receive
-from synth.stream.monitor import build_monitor
 from synth.stream.pacing import Pacer
 from synth.stream.recorder import CaptureRecorder
 from synth.stream.sender import Replies, SampleFeed, echoes_back, send
@@ -119,6 +118,8 @@ def _source(o: StreamOptions, load_tensorflow):
 
 def _receive(o: StreamOptions, holder: list, echo, load_tensorflow, show) -> StreamSummary:
     """Receive from the board: decode, record, check windows, reconnect; for the requested time or samples."""
+    from synth.stream.monitor import build_monitor  # the classifier's and filter's modules load SciPy and pandas
+
     profile = load_profile(o.profile)
     rate = profile.odr_hz
     # assume the board batches like our sender does (one frame per wake-up)

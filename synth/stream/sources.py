@@ -2,7 +2,7 @@
 
 A source yields chunks of samples (n, 3) int16 raw output codes (LSB) at ``rate_hz`` samples
 per second; ``sensitivity_mg_per_lsb`` converts them to mg. TensorFlow is imported only by the
-synthetic source.
+synthetic source, SciPy and pandas only by the sources that need them, so that a sender starts at once.
 """
 
 from __future__ import annotations
@@ -16,9 +16,6 @@ import numpy as np
 from synth.core.errors import DataError
 from synth.core.npz import load_npz
 from synth.core.profiles import load_profile
-from synth.core.transforms import apply_profile
-from synth.data.csv_capture import read_capture
-from synth.gan.generate import load_dataset
 from synth.models.artifact import load_generator
 from synth.models.sampling import sample_windows
 
@@ -57,6 +54,8 @@ def synthetic_source(generator_dir: Path, profile_name: str, classes: Sequence[s
     wanted = np.array([info.class_index(name) for name in (classes or info.classes)])
 
     def chunks() -> Iterator[np.ndarray]:
+        from synth.core.transforms import apply_profile  # SciPy
+
         rng = np.random.default_rng([seed, 2])
         for round_index in range(1 << 31):
             labels = rng.choice(wanted, WINDOWS_PER_CALL)
@@ -85,6 +84,8 @@ def file_source(path: Path, profile_name: str, classes: Sequence[str]) -> Source
 
 def _dataset_source(folder: Path, classes: Sequence[str]) -> Source:
     """The windows of a generated dataset, in file order, optionally only some classes."""
+    from synth.gan.generate import load_dataset  # pydantic, SciPy and pandas (through the realism filter)
+
     arrays = load_dataset(folder)
     names = [str(name) for name in arrays["classes"]]
     unknown = [name for name in classes if name not in names]
@@ -106,6 +107,8 @@ def _capture_npz_source(path: Path) -> Source:
 
 def _capture_csv_source(path: Path, profile_name: str) -> Source:
     """A capture CSV (mg) as the profile's output codes, at the capture's rate."""
+    from synth.data.csv_capture import read_capture  # pandas
+
     profile = load_profile(profile_name)
     capture = read_capture(path)
     lsb = np.clip(np.round(capture.samples_mg / profile.sensitivity_mg_per_lsb), profile.min_lsb, profile.max_lsb)
