@@ -1,6 +1,9 @@
 """What every real-data loader shares: a ``Recording`` (one contiguous stretch of samples in g
 with per-sample class indices), the mapping of source labels to output classes, and the path
 from recordings to windows (resample to the requested rate, cut, majority-label).
+
+NumPy only to import (``synth data fetch`` checks a HAPT download with the HAPT loader): SciPy is
+imported only when a recording is actually resampled.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import Callable, Hashable, Mapping, Optional, Sequence
 import numpy as np
 
 from synth.core.errors import DataError
-from synth.core.transforms import resample
 from synth.core.windows import UNLABELLED, Windows, concat, cut_windows
 
 ClassMapping = Mapping[str, Sequence[int | str]]
@@ -112,6 +114,8 @@ def resample_recording(
     trimmed afterwards: the polyphase filter would otherwise see zeros beyond each end and pull
     the first and last few samples (gravity included) towards 0 g.
     """
+    from synth.core.transforms import resample  # SciPy loads only when a recording is resampled (see above)
+
     ratio = Fraction(to_hz / from_hz).limit_denominator(1000)  # the ratio resample() uses
     if ratio == 1 or len(samples) == 0:
         return np.asarray(samples, np.float64), np.asarray(labels, np.int64)
