@@ -16,28 +16,12 @@ from synth.core.tflite_file import Graph
 
 
 @dataclass(frozen=True)
-class Conversion:
-    """One boundary conversion: int8 real = scale x (q - zero_point); ``size`` elements."""
-
-    scale: float  # float32 value in a Python float
-    zero_point: int
-    size: int
-
-
-@dataclass(frozen=True)
 class Boundary:
-    """How the model's interface differs from its int8 core: one Conversion per input (None: int8 already), and the output's."""
+    """Which ends of the model are float32 around its int8 core. The conversions use the core's own
+    tensors: a QUANTIZE's int8 output (the core input) and a DEQUANTIZE's int8 input (the core output)."""
 
-    inputs: tuple[Conversion | None, ...]
-    output: Conversion | None
-
-    @property
-    def float_input(self) -> bool:
-        return any(c is not None for c in self.inputs)
-
-    @property
-    def float_output(self) -> bool:
-        return self.output is not None
+    float_input: bool
+    float_output: bool
 
 
 def split_float_boundary(graph: Graph) -> tuple[Graph, Boundary]:
@@ -47,31 +31,26 @@ def split_float_boundary(graph: Graph) -> tuple[Graph, Boundary]:
     QUANTIZE (to int8) or DEQUANTIZE (from int8) next to it, or for a mix of float and int8 inputs.
     """
     removed: set[int] = set()
-    inputs, conversions = [], []
-    for index in graph.inputs:
-        core_input, conversion, op_index = _boundary_side(graph, index, "input")
-        inputs.append(core_input)
-        conversions.append(conversion)
-        if op_index is not None:
-            removed.add(op_index)
-    if any(c is None for c in conversions) and any(c is not None for c in conversions):
+    inputs, outputs = [], []
+    for role, indices, core in (("input", graph.inputs, inputs), ("output", graph.outputs, outputs)):
+        for index in indices:
+            core_index, op_index = _boundary_side(graph, index, role)
+            core.append(core_index)
+            if op_index is not None:
+                removed.add(op_index)
+    converted = [core_index != index for core_index, index in zip(inputs, graph.inputs)]
+    if any(converted) and not all(converted):
         raise UnsupportedOpError("the model mixes float32 and int8 inputs: the standalone C runtime takes all of one kind")
-    outputs, output = [], None
-    for index in graph.outputs:
-        core_output, output, op_index = _boundary_side(graph, index, "output")
-        outputs.append(core_output)
-        if op_index is not None:
-            removed.add(op_index)
     core = Graph(graph.tensors, [op for op in graph.operators if op.index not in removed], inputs, outputs)
-    return core, Boundary(tuple(conversions), output)
+    return core, Boundary(any(converted), outputs != list(graph.outputs))
 
 
-def _boundary_side(graph: Graph, index: int, role: str) -> tuple[int, Conversion | None, int | None]:
-    """(core tensor, its Conversion, the converting op's index) of one graph ``role`` ("input" or "output") tensor:
+def _boundary_side(graph: Graph, index: int, role: str) -> tuple[int, int | None]:
+    """(core tensor, the converting op's index or None) of one graph ``role`` ("input" or "output") tensor:
     a float32 input must be read by one QUANTIZE to int8, a float32 output written by one DEQUANTIZE from int8."""
     tensor = graph.tensors[index]
     if tensor.dtype is not np.float32:
-        return index, None, None
+        return index, None
     reading = role == "input"
     name, relation = ("QUANTIZE", "read by one QUANTIZE to") if reading else ("DEQUANTIZE", "written by one DEQUANTIZE from")
     neighbours = [op for op in graph.operators if index in (op.inputs if reading else op.outputs)]
@@ -79,5 +58,4 @@ def _boundary_side(graph: Graph, index: int, role: str) -> tuple[int, Conversion
     if core_index is None or neighbours[0].op != name or graph.tensors[core_index].dtype is not np.int8:
         raise UnsupportedOpError(f"the float32 {role} {tensor.name!r} is not {relation} int8: the standalone C runtime "
                                  "converts float32 only at the model boundary")
-    core = graph.tensors[core_index]
-    return core.index, Conversion(core.scale, core.zero_point, core.size), neighbours[0].index
+    return core_index, neighbours[0].index

@@ -85,13 +85,9 @@ def _header_values(graph: Graph, name: str, source: str) -> dict:
 
 
 def _boundary_values(boundary: Boundary) -> dict:
-    """Template values of the float interface: C types, and the conversions (C float literals) at each end."""
-    def conversion(c):
-        return None if c is None else {"scale": repr(float(np.float32(c.scale))), "zero_point": c.zero_point, "size": c.size}
-
+    """Template values of the interface: the C types at each end (the conversions use ``inputs`` and ``output``)."""
     return {"input_type": "float" if boundary.float_input else "int8_t",
-            "output_type": "float" if boundary.float_output else "int8_t",
-            "input_conversions": [conversion(c) for c in boundary.inputs], "output_conversion": conversion(boundary.output)}
+            "output_type": "float" if boundary.float_output else "int8_t"}
 
 
 def _describe(t) -> dict:
