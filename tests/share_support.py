@@ -8,6 +8,8 @@ import copy
 from pathlib import Path
 from typing import Callable, Optional
 
+import uuid
+
 from flwr.app import Error, Message
 
 TEST_GROUPS = ["stationary_03_26Hz_4g_mg", "walking_03_26Hz_4g_mg", "running_03_26Hz_4g_mg"]
@@ -35,13 +37,21 @@ def with_share(raw: dict, **share) -> dict:
 
 
 Handler = Callable[[Message], Optional[Message]]
+SUPERLINK_NODE_ID = 1  # the sender of the SuperLink's own error replies (flwr.common.constant)
+NODE_UNAVAILABLE = "Error: Node Unavailable - the destination node failed to report a heartbeat"
+
+
+class NodeDied(Exception):
+    """Raised by a handler for a node that died: the SuperLink, not the node, answers for it."""
 
 
 class InProcessGrid:
     """Flower's Grid interface (get_node_ids, send_and_receive) over in-process node handlers.
 
-    A handler returns the node's reply, raises (the node failed: an error reply, as Flower sends)
-    or returns None (the node never answered). Every message both ways is kept for inspection.
+    A handler returns the node's reply, raises (the node failed: an error reply, as Flower sends),
+    raises NodeDied (the SuperLink's "Node Unavailable" reply, sent under the SuperLink's id) or
+    returns None (the node never answered). Messages get ids as Flower's grids give them, and
+    every message both ways is kept for inspection.
     """
 
     def __init__(self, handlers: dict[int, Handler]):
@@ -55,9 +65,13 @@ class InProcessGrid:
     def send_and_receive(self, messages, *, timeout=None):
         replies = []
         for message in messages:
+            message.metadata.__dict__["_message_id"] = uuid.uuid4().hex  # as Flower's grids do on push
             self.sent.append(message)
             try:
                 reply = self.handlers[message.metadata.dst_node_id](message)
+            except NodeDied:
+                reply = Message(Error(code=5, reason=NODE_UNAVAILABLE), reply_to=message)
+                reply.metadata.__dict__["_src_node_id"] = SUPERLINK_NODE_ID
             except Exception as exc:  # Flower turns a ClientApp's exception into an error reply
                 reply = Message(Error(code=0, reason=f"{type(exc).__name__}: {exc}"), reply_to=message)
             if reply is not None:

@@ -22,7 +22,7 @@ from flwr.serverapp import Grid
 from synth.core.atomic import write_json
 from synth.core.config import Config
 from synth.core.errors import SynthError
-from synth.federated.rounds import wait_for_nodes
+from synth.federated.rounds import report_missing, send_round, wait_for_nodes
 from synth.federated.validation import Rejected, checked_weights
 from synth.federated.wire import encode_weights, holding_record, read_holding
 from synth.share import client as msg
@@ -41,6 +41,7 @@ class Relay:
         self.config, self.classes, self.window = config, classes, window
         self.latest: dict[str, tuple[int, ConfigRecord, ArrayRecord]] = {}
         self.classifiers: dict[str, tuple[float, ArrayRecord]] = {}
+        self.names: dict[int, str] = {}  # Flower node id -> the node's name, from its replies
         self._average = self._classifier_average = None
 
     def content_for(self, node_id: int, round_number: int) -> RecordDict:
@@ -65,11 +66,16 @@ class Relay:
     def take(self, node_id: int, content: RecordDict) -> str:
         """Store a node's reply; returns the node's name."""
         holding, _ = read_holding(content.config_records[msg.HOLDING])
+        self.names[node_id] = holding.node
         if msg.GENERATOR in content.array_records:
             self.latest[holding.node] = (node_id, content.config_records[msg.HOLDING], content.array_records[msg.GENERATOR])
         if msg.CLASSIFIER in content.array_records:
             self.classifiers[holding.node] = (float(holding.windows), content.array_records[msg.CLASSIFIER])
         return holding.node
+
+    def name_of(self, node_id: int) -> str:
+        """A node's name from its replies (its Flower id before it has answered once)."""
+        return self.names.get(node_id, f"node id {node_id}")
 
     def _averaged_generator(self):
         share, entries = self.config.share, []
@@ -127,20 +133,11 @@ def _play_round(grid: Grid, relay: Relay, round_number: int) -> dict:
     relay.prepare_round()
     messages = [Message(content=relay.content_for(n, round_number), message_type="train", dst_node_id=n,
                         group_id=str(round_number)) for n in node_ids]
-    replies = list(grid.send_and_receive(messages, timeout=share.round_timeout_s))
-    nodes, failed = {}, {}
-    for reply in replies:
-        sender = reply.metadata.src_node_id
-        if reply.has_error():
-            failed[str(sender)] = reply.error.reason
-            log.warning("round %d: node %s failed: %s", round_number, sender, reply.error.reason)
-            continue
-        name = relay.take(sender, reply.content)
-        nodes[name] = {"node_id": sender, **dict(reply.content.metric_records[msg.METRICS])}
-    answered = {v["node_id"] for v in nodes.values()} | {int(k) for k in failed}
-    silent = [n for n in node_ids if n not in answered]
-    if silent:
-        log.warning("round %d: %d node(s) did not answer within %.0f s", round_number, len(silent), share.round_timeout_s)
+    outcome = send_round(grid, messages, share.round_timeout_s)
+    nodes = {}
+    for node_id, content in outcome.replies.items():
+        nodes[relay.take(node_id, content)] = {"node_id": node_id, **dict(content.metric_records[msg.METRICS])}
+    failed, silent = report_missing(outcome, relay.name_of, f"round {round_number}", share.round_timeout_s, log)
     log.info("round %d: %d of %d nodes answered", round_number, len(nodes), len(node_ids))
     return {"round": round_number, "seconds": time.perf_counter() - started, "asked": len(node_ids),
-            "answered": len(nodes), "failed": failed, "silent": [str(n) for n in silent], "nodes": nodes}
+            "answered": len(nodes), "failed": failed, "silent": silent, "nodes": nodes}

@@ -19,7 +19,7 @@ from synth.federated.rounds import FederatedRunError
 from synth.federated.validation import Rejected, check_holding, checked_weights
 from synth.federated.wire import Holding, decoded_weights, encode_weights, holding_record, read_holding
 from synth.core.windows import Windows
-from share_support import InProcessGrid, tiny_share_config, with_share
+from share_support import InProcessGrid, NodeDied, tiny_share_config, with_share
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASSES = ("stationary", "walking", "running")
@@ -195,20 +195,32 @@ def test_relay_round_carries_only_weights_and_descriptions(tmp_path):
     assert all(n["generated_windows"] == 2 * 32 for n in run_log["rounds"][1]["nodes"].values())
 
 
-def test_a_node_that_fails_or_falls_silent_does_not_stop_the_round(tmp_path):
+def test_failed_dead_and_silent_nodes_are_reported_once_by_name_with_the_true_reason(tmp_path, caplog):
     def wrap(index, handle):
+        if index == 0:  # answers round 1, then dies: the SuperLink answers for it, under its own id
+            return lambda message: handle(message) if message.metadata.group_id == "1" else _die()
         if index == 1:
             return lambda message: (_ for _ in ()).throw(RuntimeError("battery died"))
         if index == 2:
             return lambda message: handle(message) if message.metadata.group_id == "1" else None
         return handle
 
-    config, grid, _ = _federation(tmp_path, tiny_share_config(tmp_path / "run"), wrap)
-    run_log = _serve(config, grid, tmp_path / "server")
+    config, grid, nodes = _federation(tmp_path, tiny_share_config(tmp_path / "run", nodes=4), wrap)
+    with caplog.at_level(logging.WARNING, logger="synth.share"):
+        run_log = _serve(config, grid, tmp_path / "server")
     assert run_log["status"] == "completed"
     first, second = run_log["rounds"]
-    assert first["answered"] == 2 and "battery died" in first["failed"]["101"]
-    assert second["answered"] == 1 and second["silent"] == ["102"]
+    dead, silent = nodes[0].name, nodes[2].name
+    assert first["answered"] == 3 and list(first["failed"]) == ["node id 101"] and "battery died" in first["failed"]["node id 101"]
+    assert second["answered"] == 1 and sorted(second["failed"]) == sorted([dead, "node id 101"])
+    assert "Node Unavailable" in second["failed"][dead] and second["silent"] == [silent]
+    round_two = [r.message for r in caplog.records if r.message.startswith("round 2:")]
+    assert sum(dead in line for line in round_two) == 1 and sum(silent in line for line in round_two) == 1
+    assert not any(" 1 " in line or "node 1:" in line for line in round_two)  # never under the SuperLink's id
+
+
+def _die():
+    raise NodeDied()
 
 
 def test_a_poisoned_generator_is_rejected_by_every_receiver_who_carries_on(tmp_path, caplog):

@@ -14,7 +14,6 @@ node's confusion counts on its test rows). The detector (``detector/``) and the 
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from synth.core.atomic import write_json
 from synth.core.config import Config
 from synth.core.errors import SynthError
 from synth.federated.aggregate import average_weights
-from synth.federated.rounds import FederatedRunError, wait_for_nodes
+from synth.federated.rounds import FederatedRunError, report_missing, send_round, wait_for_nodes
 from synth.federated.validation import Rejected, checked_weights
 from synth.federated.wire import encode_weights, model_weights
 
@@ -54,21 +53,12 @@ class Federation:
         content = self._content(stage, round_number, threshold)
         messages = [Message(content=content, message_type="train", dst_node_id=n, group_id=f"{stage}-{round_number}")
                     for n in node_ids]
-        started, replies, failed = time.perf_counter(), {}, {}
-        for reply in self.grid.send_and_receive(messages, timeout=self.settings.round_timeout_s):
-            sender = reply.metadata.src_node_id
-            if reply.has_error():
-                failed[str(sender)] = reply.error.reason
-                log.warning("%s %d: node %s failed: %s", stage, round_number, sender, reply.error.reason)
-            else:
-                replies[sender] = reply.content
-        silent = [str(n) for n in node_ids if n not in replies and str(n) not in failed]
-        if silent:
-            log.warning("%s %d: %d node(s) did not answer within %.0f s", stage, round_number, len(silent), self.settings.round_timeout_s)
-        self.log["stages"].append({"stage": stage, "round": round_number, "asked": len(node_ids), "answered": len(replies),
-                                   "failed": failed, "silent": silent, "seconds": time.perf_counter() - started,
-                                   "nodes": {self.name_of(n): dict(r[m.METRICS]) for n, r in replies.items() if m.METRICS in r}})
-        return replies
+        outcome = send_round(self.grid, messages, self.settings.round_timeout_s)
+        failed, silent = report_missing(outcome, self.name_of, f"{stage} {round_number}", self.settings.round_timeout_s, log)
+        self.log["stages"].append({"stage": stage, "round": round_number, "asked": len(node_ids), "answered": len(outcome.replies),
+                                   "failed": failed, "silent": silent, "seconds": outcome.seconds,
+                                   "nodes": {self.name_of(n): dict(r[m.METRICS]) for n, r in outcome.replies.items() if m.METRICS in r}})
+        return outcome.replies
 
     def _content(self, stage: str, round_number: int, threshold: float | None) -> RecordDict:
         content = RecordDict({m.STAGE: m.stage_record(stage, round_number, self.config, threshold)})
@@ -80,7 +70,7 @@ class Federation:
 
     def name_of(self, node_id: int) -> str:
         """A node's name from its description (its Flower id before it has described itself)."""
-        return str(self.nodes.get(node_id, {}).get("node", node_id))
+        return str(self.nodes.get(node_id, {}).get("node", f"node id {node_id}"))
 
     def write_log(self) -> None:
         write_json(self.out_dir / LOG_FILE, self.log)
