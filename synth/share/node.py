@@ -37,7 +37,7 @@ from synth.core.windows import Windows, concat
 from synth.federated.wire import Holding
 from synth.models.sampling import sample_windows
 from synth.share.node_models import write_node_models
-from synth.share.node_state import NodeState, load_state, save_state
+from synth.share.node_state import NodeState, load_state, save_state, state_lock
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,13 @@ class RoundOutcome:
 
 
 def run_round(config: Config, data: NodeData, state_dir: Path, instruction: Instruction) -> RoundOutcome:
-    """Play one round for node ``data.name``; its state folder is updated before returning."""
+    """Play one round for node ``data.name`` holding its state folder's lock (StateBusy when another
+    process holds it); the state folder is updated before returning."""
+    with state_lock(state_dir, data.name):
+        return _play_round(config, data, state_dir, instruction)
+
+
+def _play_round(config: Config, data: NodeData, state_dir: Path, instruction: Instruction) -> RoundOutcome:
     import keras
 
     share = config.share

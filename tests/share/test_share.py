@@ -17,7 +17,7 @@ from synth.share.aggregate import average_generators
 from synth.share.partition import partition
 from synth.federated.rounds import FederatedRunError
 from synth.federated.validation import Rejected, check_holding, checked_weights
-from synth.federated.wire import Holding, decoded_weights, encode_weights, holding_record, read_holding
+from synth.federated.wire import Holding, encode_weights, holding_record, read_holding
 from synth.core.windows import Windows
 from share_support import InProcessGrid, NodeDied, tiny_share_config, with_share
 
@@ -313,3 +313,38 @@ def test_a_node_leaves_a_generator_and_a_classifier_the_rest_of_synth_reads(tmp_
     windows = sample_windows(generator, np.array([0, 1, 2]), info.noise_dim, 3, seed=1)
     classifier = load_trained_classifier(tmp_path / "nodes" / "node-01" / "classifier")
     assert classifier.predict_proba(windows).shape == (3, 3)
+
+
+def test_a_second_process_on_a_node_state_folder_fails_its_round_in_one_line(tmp_path):
+    from synth.share.node_state import state_lock
+
+    config, grid, nodes = _federation(tmp_path, tiny_share_config(tmp_path / "run", rounds=1))
+    with state_lock(tmp_path / "nodes" / nodes[0].name, "a ClientApp still running"):
+        run_log = _serve(config, grid, tmp_path / "server")
+    (reason,) = run_log["rounds"][0]["failed"].values()
+    assert "another process is playing a round on its state" in reason and "\n" not in reason
+    assert run_log["rounds"][0]["answered"] == 2 and not (tmp_path / "nodes" / nodes[0].name / "state.json").exists()
+
+
+def test_a_state_commit_cut_short_leaves_the_previous_round_whole(tmp_path, monkeypatch):
+    from synth.share import node_state
+    from synth.share.node_state import load_state, save_state
+
+    folder = tmp_path / "node"
+    first = node_state.NodeState("pi-01", round=1, gan={"v0000": np.ones(3, np.float32)}, classifier={"v0000": np.zeros(2, np.float32)})
+    save_state(folder, first, {"seed": 1})
+
+    def cut_short(snapshot, state):
+        node_state.save_npz(snapshot / node_state.GAN_FILE, state.gan)
+        raise OSError("power lost")
+
+    monkeypatch.setattr(node_state, "_write_snapshot", cut_short)
+    second = node_state.NodeState("pi-01", round=2, gan={"v0000": np.full(3, 2, np.float32)}, classifier=first.classifier)
+    with pytest.raises(OSError):
+        save_state(folder, second, {"seed": 1})
+    monkeypatch.undo()
+    state = load_state(folder, "pi-01")
+    assert state.round == 1 and state.gan["v0000"].tolist() == [1, 1, 1] and state.classifier is not None
+    save_state(folder, second, {"seed": 1})  # the next commit clears what the cut-short one left
+    assert load_state(folder, "pi-01").round == 2
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["round-2", "state.json"]
