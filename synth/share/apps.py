@@ -22,7 +22,7 @@ from flwr.serverapp import Grid, ServerApp
 from synth.core.config import Config, require
 from synth.core.errors import ConfigError
 from synth.federated.run_config import OUT_DIR, run_config, run_setting
-from synth.share.client import answer
+from synth.share.client import answer, introduce
 from synth.share.node_data import cached_simulated_nodes, deployed_node, federation_classes
 from synth.share.server import serve
 
@@ -46,21 +46,38 @@ def make_apps(defaults: Mapping[str, str] | None = None) -> tuple[ServerApp, Cli
     def _train(message: Message, context: Context) -> Message:
         return answer(message, lambda config, classes: _node(context, defaults, config, classes))
 
+    @client.query()
+    def _name(message: Message, context: Context) -> Message:
+        return introduce(message, _node_name(context, defaults))
+
     return server, client
+
+
+def _node_name(context: Context, defaults: Mapping[str, str]) -> str:
+    """The name of the node this context runs: its node-name, or its simulated share's."""
+    node_config = context.node_config
+    if DATA_CONFIG in node_config:
+        return str(node_config.get(NODE_NAME) or f"node-{context.node_id}")
+    return _simulated_node(context, defaults).name
+
+
+def _simulated_node(context: Context, defaults: Mapping[str, str]):
+    """The simulated node's data: its share (Flower's partition-id) of the config's data set."""
+    config_file = run_setting(context.run_config, defaults, SHARE_CONFIG)
+    nodes = cached_simulated_nodes(config_file, int(context.node_config["num-partitions"]))
+    return nodes[int(context.node_config["partition-id"])]
 
 
 def _node(context: Context, defaults: Mapping[str, str], config: Config, classes: tuple[str, ...]):
     """(NodeData, state folder) of the node this context runs: its own data, or its simulated share."""
     node_config = context.node_config
     if DATA_CONFIG in node_config:
-        name = str(node_config.get(NODE_NAME) or f"node-{context.node_id}")
+        name = _node_name(context, defaults)
         state_dir = node_config.get(STATE_DIR)
         if not state_dir:
             raise ConfigError(f"node {name}: the node config needs {STATE_DIR} beside {DATA_CONFIG}")
         return deployed_node(str(node_config[DATA_CONFIG]), name, classes), Path(str(state_dir))
-    config_file = run_setting(context.run_config, defaults, SHARE_CONFIG)
-    nodes = cached_simulated_nodes(config_file, int(node_config["num-partitions"]))
-    data = nodes[int(node_config["partition-id"])]
+    data = _simulated_node(context, defaults)
     out_dir = Path(run_setting(context.run_config, defaults, OUT_DIR, config.share.run_dir))
     return data, out_dir / NODES_SUBDIR / data.name
 

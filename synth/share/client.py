@@ -6,6 +6,8 @@ Message from the server (a Flower RecordDict):
 - relay: "generator/<node>" ArrayRecord + "holding/<node>" ConfigRecord for each other node;
 - fedavg: "generator/average" + "holding/average"; classifier_fedavg: "classifier/average".
 Reply: "holding" ConfigRecord, "generator" or "classifier" ArrayRecord, "metrics" MetricRecord.
+Before a node's first round the server asks its name (a "query" message with no content; reply:
+"name" ConfigRecord {"node": name}), so that a node failing in its first round is named.
 A received model that fails a check is dropped with one log line naming its sender and the
 problem; the node carries on with what it had.
 """
@@ -30,6 +32,7 @@ log = logging.getLogger("synth.share")
 
 ROUND = "round"
 GENERATOR, HOLDING, CLASSIFIER, METRICS = "generator", "holding", "classifier", "metrics"
+NAME = "name"
 AVERAGE = "average"
 
 NodeResolver = Callable[[Config, tuple[str, ...]], tuple[NodeData, Path]]
@@ -40,6 +43,16 @@ def round_record(round_number: int, classes: tuple[str, ...], window: int, confi
     shared = config.model_dump(include={"seed", "profile", "model", "train", "classifier", "share"})
     return ConfigRecord({"round": round_number, "classes": list(classes), "window": window,
                          "config": json.dumps(shared, sort_keys=True)})
+
+
+def introduce(message: Message, node_name: str) -> Message:
+    """The node's reply to the server's name query."""
+    return Message(content=RecordDict({NAME: ConfigRecord({"node": node_name})}), reply_to=message)
+
+
+def read_name(content: RecordDict) -> str:
+    """The node name in a reply to the name query."""
+    return str(content.config_records[NAME]["node"])
 
 
 def answer(message: Message, resolve_node: NodeResolver) -> Message:

@@ -125,11 +125,21 @@ def serve(grid: Grid, config: Config, classes: tuple[str, ...], window: int, out
     return run_log
 
 
+def _learn_names(grid: Grid, relay: Relay, node_ids: list[int], round_number: int) -> None:
+    """Ask the nodes not yet known their names (a node that cannot answer is named by its id until it does)."""
+    unknown = [n for n in node_ids if n not in relay.names]
+    if unknown:
+        queries = [Message(content=RecordDict(), message_type="query", dst_node_id=n, group_id=str(round_number)) for n in unknown]
+        for node_id, content in send_round(grid, queries, relay.config.share.round_timeout_s).replies.items():
+            relay.names[node_id] = msg.read_name(content)
+
+
 def _play_round(grid: Grid, relay: Relay, round_number: int) -> dict:
     """One round: send, collect, log."""
     share = relay.config.share
     started = time.perf_counter()
     node_ids = wait_for_nodes(grid, share.min_nodes, share.round_timeout_s)
+    _learn_names(grid, relay, node_ids, round_number)
     relay.prepare_round()
     messages = [Message(content=relay.content_for(n, round_number), message_type="train", dst_node_id=n,
                         group_id=str(round_number)) for n in node_ids]

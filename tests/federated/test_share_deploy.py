@@ -379,7 +379,10 @@ def test_a_node_killed_mid_round_does_not_stop_the_round_and_catches_up_after_a_
     wait_for(lambda: run.poll() is not None, RUN_TIMEOUT_S, "the run to finish")
     assert run.returncode == 0, cluster.log("run-d")[-3000:]
     first, second = _rounds(out)
-    assert sorted(first["nodes"]) == ["pi-01"] and "Node Unavailable" in str(first["failed"])
+    assert sorted(first["nodes"]) == ["pi-01"] and list(first["failed"]) == ["pi-02"] and first["silent"] == []
+    assert "Node Unavailable" in first["failed"]["pi-02"] and first["seconds"] < ROUND_TIMEOUT_S
+    warnings = [line for line in cluster.log("run-d").splitlines() if "round 1:" in line and ("failed" in line or "no reply" in line)]
+    assert warnings and all("node pi-02 failed" in line for line in warnings), warnings  # (the log stream may repeat a line)
     assert sorted(second["nodes"]) == ["pi-01", "pi-02"]  # pi-02 came back and took part again
     assert json.loads((cluster.root / "pi-02" / STATE_FILE).read_text())["round"] == 2
 

@@ -148,7 +148,7 @@ def test_fedavg_averages_class_scales_only_over_nodes_that_hold_the_class():
 
 def _federation(tmp_path: Path, raw: dict, wrap=None):
     """(config, InProcessGrid, node data) for a tiny run; ``wrap(index, handler)`` may replace a node's handler."""
-    from synth.share.client import answer
+    from synth.share.client import answer, introduce
     from synth.share.node_data import simulated_nodes
 
     config = parse_config(raw)
@@ -156,6 +156,8 @@ def _federation(tmp_path: Path, raw: dict, wrap=None):
     handlers = {}
     for i, data in enumerate(nodes):
         def handle(message, data=data):
+            if message.metadata.message_type == "query":
+                return introduce(message, data.name)
             return answer(message, lambda _config, _classes: (data, tmp_path / "nodes" / data.name))
         handlers[100 + i] = wrap(i, handle) if wrap else handle
     return config, InProcessGrid(handlers), nodes
