@@ -131,7 +131,10 @@ def test_a_killed_receiver_leaves_a_loadable_recording(tmp_path, socat_pair):
     receiver = stream_process(tmp_path, "--port", socat_pair[1], "--source", "live", "--format", "csv", "--record", out)
     wait_for_line(receiver, "receiving")
     sender = stream_process(tmp_path, "--port", socat_pair[0], "--source", "file", "--input", path, "--speed", "20")
-    time.sleep(2.5)
+    wait_for_line(sender, "sending")
+    deadline = time.monotonic() + 60  # a loaded machine starts the processes slowly: wait for recorded samples
+    while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 2000):
+        time.sleep(0.1)
     receiver.kill()  # SIGKILL: no clean-up runs
     receiver.communicate(timeout=30)
     sender.kill()
