@@ -22,6 +22,7 @@ from synth.export.anomaly_flag import anomaly_files
 from synth.export.arena import probe_arena
 from synth.export.c_array import config_header, data_files, tflm_files
 from synth.export.float_boundary import split_float_boundary
+from synth.export.generator_window import generator_files
 from synth.export.standalone import check_identifier, generate_standalone
 from synth.export.standalone_plan import plan_memory
 
@@ -50,6 +51,7 @@ def export_c(tflite_path: str | Path, out: str | Path, runtime: str = "tflm", na
         files = {**data_files(tflite, name, source), **tflm_files(graph, name, source, arena)}
     files[f"{name}_config.h"] = config_header(described, name, source, manifest, arena)
     files.update(anomaly_files(graph, name, source, manifest, runtime))  # none unless the manifest is a detector's
+    files.update(generator_files(graph, name, source, manifest, runtime))  # none unless the manifest is a generator's
     with build_directory(out, force) as staging:
         for file_name, text in sorted(files.items()):
             (staging / file_name).write_text(text)

@@ -35,11 +35,18 @@ def export(
     typer.echo(_summary(manifest, out))
 
 
+def _generator_figure(per_class: dict) -> str:
+    """Per class: the assembled windows' rms error against the float generator and the int8 motion step, in mg."""
+    return "windows differ from the float generator's by " + ", ".join(
+        f"{label} {v['rms_mg']:.3g} mg rms (int8 step {v['int8_motion_step_mg']:.3g} mg)" for label, v in per_class.items())
+
+
 def _summary(manifest: dict, out: Path) -> str:
     """Two lines: what was written, and its size, arena and verified error (a third for a detector's flags)."""
     check = manifest["verification"]
     error, units = check["tflite_micro_vs_float"], check["output_units"]
     figure = (f"accuracy drop {check['accuracy_drop_points']:.2f} points" if "accuracy_drop_points" in check else
+              _generator_figure(check["generator_error_profile_lsb"]["per_class"]) if "generator_error_profile_lsb" in check else
               f"output values differ from the float model's by {error['rms']:.3g} {units} rms, "
               f"{error['max_abs']:.3g} {units} at most (one int8 output step: {check['int8_output_step']:.3g} {units})")
     flags = check.get("flags")

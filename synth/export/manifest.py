@@ -37,7 +37,7 @@ def build_manifest(source, tflite: bytes, info: ModelInfo, ops: list[str], targe
         "model_bytes": len(tflite),
         "model_sha256": hashlib.sha256(tflite).hexdigest(),
         "source": meta["source"],
-        "extra": {k: v for k, v in meta.items() if k in ("threshold_g2", "window", "anomaly")},
+        "extra": {k: v for k, v in meta.items() if k in ("threshold_g2", "window", "anomaly", "generator")},
         "verification": verification,
     }
 

@@ -69,11 +69,21 @@ def generate(manifest, interpreter, label, count, seed):
     noise = np.random.default_rng(seed).standard_normal((count, noise_dim)).astype(np.float32)
     onehot = np.zeros((count, len(labels)), np.float32)
     onehot[:, labels.index(label)] = 1.0
-    windows = run(manifest, interpreter, [noise, onehot])
+    windows = assembled(run(manifest, interpreter, [noise, onehot]), labels.index(label), manifest["extra"]["generator"])
     profile = manifest["profile"]
     limit = profile["full_scale_g"]
     codes = np.round(np.clip(windows, -limit, limit) * 1000.0 / profile["sensitivity_mg_per_lsb"])
     return windows, np.clip(codes, -32768, 32767).astype(np.int16)
+
+
+def assembled(rows, class_index, assembly):
+    """The core's rows (N, 1 + T, 3): offset in offset_unit_g, motion in the class's scale -> windows (N, T, 3) g.
+
+    The same float32 steps as synth.export.generator_window.assemble_windows (this file runs without synth).
+    """
+    rows = np.asarray(rows, np.float32)
+    scale = np.asarray(assembly["class_scales_g"], np.float32)[class_index]
+    return rows[:, :1, :] * np.float32(assembly["offset_unit_g"]) + scale * rows[:, 1:, :]
 
 
 def read_windows(path, shape):

@@ -37,7 +37,9 @@ from synth.data.loading import load_windows
 from synth.data.st_har import load_st_har
 from synth.export.anomaly_source import detector_source, is_detector_folder
 from synth.export.export_source import DEFAULT_PROFILE, ExportSource, pick_rows, profile_constants
+from synth.export.generator_window import ASSEMBLY
 from synth.models.artifact import load_generator
+from synth.models.zoo import DEVICE_OFFSET_UNIT_G, device_core, get_class_scales
 from synth.realism.filter import load_realism_filter
 
 KINDS = ("generator", "classifier", "autoencoder")
@@ -77,7 +79,8 @@ def _read_config(path: Optional[str | Path]):
 
 def _generator(source: Path, config, max_samples: int, seed: int) -> ExportSource:
     """The generator with its own seeded noise and one-hot labels as representative data."""
-    model, info = load_generator(source)
+    generator, info = load_generator(source)
+    model = device_core(generator)
     n = max(len(info.classes), min(max_samples, GENERATOR_SAMPLES) // len(info.classes) * len(info.classes))
     noise = np.random.default_rng(seed).standard_normal((n, info.noise_dim)).astype(np.float32)
     labels = np.eye(len(info.classes), dtype=np.float32)[np.arange(n) % len(info.classes)]
@@ -85,7 +88,11 @@ def _generator(source: Path, config, max_samples: int, seed: int) -> ExportSourc
         "kind": "generator", "labels": list(info.classes), "rate_hz": info.rate_hz,
         "inputs": [{"name": "noise", "units": "standard normal N(0, 1) per element"},
                    {"name": "label", "units": "one-hot class in the order of labels"}],
-        "outputs": [{"name": "window", "units": "g", "layout": "(1, window, 3) axes x, y, z"}],
+        "outputs": [{"name": "offset_and_motion", "units": "row 0: offset in eighths of a g; rows 1..window: motion in "
+                     "units of the class's motion scale (see generator.class_scales_g)",
+                     "layout": "(1, 1 + window, 3) axes x, y, z; window (g) = 0.125 x row 0 + class_scales_g[class] x row 1 + t"}],
+        "generator": {"layout": ASSEMBLY, "offset_unit_g": DEVICE_OFFSET_UNIT_G,
+                      "class_scales_g": np.asarray(get_class_scales(generator), np.float32).tolist()},
         "preprocessing": None,
         "profile": profile_constants(info.profile or DEFAULT_PROFILE),
         "source": {"path": str(source), "sha256": info.weights_sha256, "hashed_file": "generator.weights.npz",

@@ -6,8 +6,9 @@ scale and zero point) one sample at a time (the model's batch is 1). Reported:
 - every kind: the int8 output's error against the float Keras model (max and RMS, in the
   output's units) and the largest tflite-micro vs LiteRT difference in output quanta (LSB of
   the int8 output; the two may differ by 1-2 on the same model);
-- generator: that error in LSB of the sensor profile (mg / sensitivity), and the int8 output's
-  own step in profile LSB;
+- generator: the windows assembled from the int8 core's output (synth.export.generator_window)
+  against the float generator's, in LSB of the sensor profile (mg / sensitivity), overall and
+  per class, and the int8 output's step per class in profile LSB;
 - classifier: accuracy of the float model, of tflite-micro and of LiteRT on the held-out real
   windows, and the drop in percentage points;
 - autoencoder: the reconstruction error (g^2) of both, and how often accept / reject decisions
@@ -23,6 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from synth.core.tflite_file import ModelInfo, TensorInfo
+from synth.export.generator_window import assemble_windows, dequantize_float32
 from synth.export.micro_runtime import micro_runtime
 
 MAX_VERIFY_SAMPLES = 1000  # per runtime: enough for an accuracy to 0.1 point, a few seconds each
@@ -98,7 +100,10 @@ def verify(source, tflite: bytes, info: ModelInfo) -> dict:
         "output_units": source.metadata["outputs"][0]["units"],
         "int8_output_step": float(output.scale),
     }
-    report.update(_kind_report(source, reference, dequantize(micro, output), dequantize(lite, output), labels, output))
+    if source.kind == "generator":
+        report.update(_generator_report(source, inputs[1].argmax(-1), reference, micro, output))
+    else:
+        report.update(_kind_report(source, reference, dequantize(micro, output), dequantize(lite, output), labels, output))
     if hasattr(source, "flag_report"):  # a detector's flags are checked on every held-out row, from raw rows
         report.update(source.flag_report(tflite))
     return report
@@ -110,13 +115,25 @@ def _errors(int8_values: np.ndarray, reference: np.ndarray) -> dict:
     return {"max_abs": float(np.max(np.abs(diff))), "rms": float(np.sqrt(np.mean(diff**2)))}
 
 
+def _generator_report(source, classes: np.ndarray, reference: np.ndarray, micro: np.ndarray, output: TensorInfo) -> dict:
+    """Windows (g) assembled from the float core and from tflite-micro's int8 output, compared in profile LSB."""
+    assembly = source.metadata["generator"]
+    lsb_g = source.metadata["profile"]["sensitivity_mg_per_lsb"] / 1000.0
+    float_windows = assemble_windows(reference, classes, assembly)
+    int8_windows = assemble_windows(dequantize_float32(micro, output.scale, output.zero_point), classes, assembly)
+    diff = np.abs(int8_windows.astype(np.float64) - float_windows) / lsb_g
+    scales = np.asarray(assembly["class_scales_g"], np.float64)
+    per_class = {label: {"max": float(diff[classes == k].max()), "mean": float(diff[classes == k].mean()),
+                         "rms_mg": float(1000.0 * lsb_g * np.sqrt(np.mean(diff[classes == k] ** 2))),
+                         "int8_motion_step_profile_lsb": float(output.scale * scales[k].max() / lsb_g),
+                         "int8_motion_step_mg": float(1000.0 * output.scale * scales[k].max())}
+                 for k, label in enumerate(source.metadata["labels"]) if np.any(classes == k)}
+    return {"generator_error_profile_lsb": {"max": float(diff.max()), "mean": float(diff.mean()), "per_class": per_class},
+            "int8_offset_step_profile_lsb": float(output.scale * assembly["offset_unit_g"] / lsb_g)}
+
+
 def _kind_report(source, reference, micro, lite, labels, output: TensorInfo) -> dict:
     """The figures specific to the model's kind."""
-    if source.kind == "generator":
-        lsb_g = source.metadata["profile"]["sensitivity_mg_per_lsb"] / 1000.0
-        diff = np.abs(micro.astype(np.float64) - reference) / lsb_g
-        return {"generator_error_profile_lsb": {"max": float(diff.max()), "mean": float(diff.mean())},
-                "int8_output_step_profile_lsb": float(output.scale / lsb_g)}
     if source.kind == "classifier" and labels is not None:
         accuracy = {name: float(np.mean(v.argmax(-1) == labels)) for name, v in
                     (("float", reference), ("tflite_micro", micro), ("litert", lite))}

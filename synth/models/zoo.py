@@ -44,6 +44,9 @@ ORIENTATIONS = 18  # centres of the offset head: the six axis directions and the
 ORIENTATION_SHARPNESS = 4.0  # scales the centre logits, so that the softmax picks one centre rather than averaging
 MAX_TILT_G = 0.4  # the offset head's continuous tilt away from its centre, in g
 TEXTURE_FILTERS = 16
+# The device core's offset row (``device_core``) in eighths of a g: |offset| <= 1.2 g becomes <= 10 units,
+# the size of the class-scaled motion rows beside it, so the one int8 output scale fits both.
+DEVICE_OFFSET_UNIT_G = 0.125
 _NORM_EPSILON = 1e-12  # keeps the gradient of the offset's length finite at zero
 
 
@@ -74,6 +77,16 @@ def build_generator(
     generator = keras.Model([noise, label], out, name="generator")
     generator.get_layer("orientation_centres").set_weights([orientation_centres(full_scale_g)])
     return generator
+
+
+def device_core(generator: keras.Model) -> keras.Model:
+    """G's inputs -> (B, 1 + T, 3): [offset / DEVICE_OFFSET_UNIT_G; motion in class-scale units], what G
+    computes before it scales anything: every row is a few units whatever the class, so an int8 export
+    keeps a quiet class's detail. The window is ``DEVICE_OFFSET_UNIT_G x row 0 + scale(c) x row 1 + t``
+    (see synth.export.generator_window). Shares G's weights."""
+    offset = layers.Rescaling(1.0 / DEVICE_OFFSET_UNIT_G, name="offset_eighth_g")(generator.get_layer("offset_g").output)
+    rows = layers.Concatenate(axis=1, name="offset_and_motion")([offset, generator.get_layer("body_motion").output])
+    return keras.Model(generator.inputs, rows, name="generator_core")
 
 
 def orientation_centres(full_scale_g: float) -> np.ndarray:
