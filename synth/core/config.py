@@ -154,14 +154,26 @@ class FinetuneConfig(_Strict):
     run_dir: str = "runs/finetune"
 
 
-class ShareConfig(_Strict):
+class _Aggregation(_Strict):
+    """How a federation aggregates its nodes' models (synth.federated.aggregate): ``aggregation``
+    "fedavg", or a rule robust to bad nodes with its ``trim_fraction`` (trimmed_mean) and the
+    ``malicious_nodes`` it must withstand (krum, multikrum, bulyan)."""
+
+    aggregation: Literal["fedavg", "median", "trimmed_mean", "krum", "multikrum", "bulyan"] = "fedavg"
+    trim_fraction: float = Field(0.2, ge=0.0, lt=0.5)
+    malicious_nodes: int = Field(0, ge=0, le=1000)
+
+
+class ShareConfig(_Aggregation):
     """``synth share``: GAN-sharing across nodes that each hold part of the data (see synth.share).
 
     Every node trains its own conditional WGAN-GP (sections model and train) and an activity
     classifier (section classifier, ``classifier_epochs`` per round) and shares only generator
     weights. ``mode``: "relay" (each node receives the others' generators), "fedavg" (each node
     receives their window-weighted average), "classifier_fedavg" (no GANs: FedAvg of the
-    classifiers, the usual federated baseline) or "local" (nothing is shared). ``split`` says how
+    classifiers, the usual federated baseline) or "local" (nothing is shared); the fedavg modes
+    aggregate with ``aggregation`` (synth.federated.aggregate: "fedavg" or a rule robust to bad
+    nodes, with ``trim_fraction`` and ``malicious_nodes``). ``split`` says how
     a simulation deals the data's training recordings to nodes; ``node_classes`` (one list per
     node) pins the classes each simulated node holds instead.
     """
@@ -181,7 +193,7 @@ class ShareConfig(_Strict):
     run_dir: str = "runs/share"
 
 
-class AnomalyConfig(_Strict):
+class AnomalyConfig(_Aggregation):
     """``synth anomaly``: autoencoder anomaly detection, centralised, local-only or federated.
 
     ``source``: "windows" (the data section's accelerometer windows, with ``faults`` injected
@@ -192,7 +204,9 @@ class AnomalyConfig(_Strict):
     recording). ``hidden``: the dense encoder widths (default: FedIoT's 86-58-38-29 for 115
     features, scaled to the width otherwise). Federated: ``nodes`` split by ``split`` ("by_group":
     one node per device or recording group; "iid"; "non_iid": unequal slices of the normal rows
-    ordered along their first principal component), FedAvg over ``rounds`` of ``local_epochs``.
+    ordered along their first principal component), FedAvg over ``rounds`` of ``local_epochs``
+    (or the robust ``aggregation`` rule of synth.federated.aggregate, whose threshold is then the
+    median over nodes of each node's mean + k x std).
     ``vocabulary`` pins Edge-IIoTset's one-hot categories per column, so that every node of a
     deployed federation encodes the same columns (default: the categories of the loaded rows).
     """

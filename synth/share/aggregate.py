@@ -1,4 +1,4 @@
-"""FedAvg of shared models: window-weighted means of named weights.
+"""Aggregating shared generators: Flower's FedAvg (window-weighted) or a robust rule, per synth.federated.aggregate.
 
 A generator's per-class motion scales (its "class_scale" weight, (K, 3) in g) are averaged per
 class, weighted by each node's window count *of that class*: a node that never saw a class has
@@ -11,16 +11,18 @@ from typing import Sequence
 
 import numpy as np
 
-from synth.federated.aggregate import average_weights
+from synth.federated.aggregate import AggregationRule, aggregate
 from synth.federated.wire import Holding
 from synth.share.node import CLASS_SCALE
 
 
 def average_generators(
-    entries: Sequence[tuple[Holding, dict[str, np.ndarray]]], classes: Sequence[str]
+    entries: Sequence[tuple[Holding, dict[str, np.ndarray]]], classes: Sequence[str],
+    rule: AggregationRule = AggregationRule(),
 ) -> tuple[Holding, dict[str, np.ndarray]]:
-    """(Holding of the union, averaged generator) over validated (holding, weights) entries."""
-    averaged = average_weights([w for _, w in entries], [h.windows for h, _ in entries])
+    """(Holding of the union, aggregated generator) over validated (holding, weights) entries, by ``rule``
+    (the class scales are always each class's window-weighted mean: they are measured, not trained)."""
+    averaged = aggregate([w for _, w in entries], [h.windows for h, _ in entries], rule)
     key = next(name for name in averaged if CLASS_SCALE in name)
     scales = averaged[key].copy()
     for k, name in enumerate(classes):

@@ -26,7 +26,8 @@ from synth.federated.rounds import report_missing, send_round, wait_for_nodes
 from synth.federated.validation import Rejected, checked_weights
 from synth.federated.wire import encode_weights, holding_record, read_holding
 from synth.share import client as msg
-from synth.share.aggregate import average_generators, average_weights
+from synth.federated.aggregate import aggregate, rule_of
+from synth.share.aggregate import average_generators
 from synth.share.shapes import classifier_shapes, generator_shapes
 
 log = logging.getLogger("synth.share")
@@ -88,7 +89,7 @@ class Relay:
                 log.warning("server: left the generator of %s out of the average: %s", name, exc)
         if not entries:
             return None
-        holding, weights = average_generators(entries, self.classes)
+        holding, weights = average_generators(entries, self.classes, rule_of(share))
         return encode_weights(weights, share.wire_dtype), holding_record(holding, share.wire_dtype)
 
     def _averaged_classifier(self):
@@ -100,7 +101,7 @@ class Relay:
                 counts.append(windows)
             except Rejected as exc:
                 log.warning("server: left the classifier of %s out of the average: %s", name, exc)
-        return encode_weights(average_weights(models, counts), share.wire_dtype) if models else None
+        return encode_weights(aggregate(models, counts, rule_of(share)), share.wire_dtype) if models else None
 
 
 def serve(grid: Grid, config: Config, classes: tuple[str, ...], window: int, out_dir: Path) -> dict:
@@ -139,6 +140,8 @@ def _play_round(grid: Grid, relay: Relay, round_number: int) -> dict:
     share = relay.config.share
     started = time.perf_counter()
     node_ids = wait_for_nodes(grid, share.min_nodes, share.round_timeout_s)
+    if share.mode in ("fedavg", "classifier_fedavg"):
+        rule_of(share).check(len(node_ids), "share")
     _learn_names(grid, relay, node_ids, round_number)
     relay.prepare_round()
     messages = [Message(content=relay.content_for(n, round_number), message_type="train", dst_node_id=n,

@@ -204,3 +204,36 @@ def test_the_same_seed_gives_the_same_federated_detector(written, tmp_path, fold
     assert a["autoencoder.json"] == b["autoencoder.json"]
     assert load_detector(tmp_path / "a" / "detector").model.get_weights()[0].tobytes() == \
         load_detector(tmp_path / "b" / "detector").model.get_weights()[0].tobytes()
+
+
+def _f1(run_log: dict) -> float:
+    """F1 over every node's test confusion counts."""
+    tp, fp, fn = (sum(v[key] for v in run_log["evaluation"].values()) for key in ("tp", "fp", "fn"))
+    return 2 * tp / max(2 * tp + fp + fn, 1)
+
+
+def test_a_harmful_but_valid_update_is_outvoted_by_a_robust_rule(written, tmp_path):
+    """Node 3 sends its honest update sign-flipped and tripled: finite and under max_weight_norm, so it
+    passes every check; FedAvg averages it in, the coordinate-wise median leaves it out."""
+    from flwr.app import Array
+
+    from synth.anomaly.federated.apps import simulated_sites
+    from synth.anomaly.federated.node import answer
+
+    sites = simulated_sites(str(tmp_path / "config.json"), 3)
+
+    def harmful(message):
+        reply = answer(message, lambda _c: sites[2])
+        if "model" in reply.content.array_records:
+            record = reply.content.array_records["model"]
+            for key in list(record.keys()):
+                record[key] = Array((-3.0 * record[key].numpy()).astype(record[key].numpy().dtype))
+        return reply
+
+    f1 = {}
+    for name, rule, handlers in (("honest", "fedavg", None), ("fedavg", "fedavg", {3: harmful}), ("median", "median", {3: harmful})):
+        config = written.model_copy(update={"anomaly": written.anomaly.model_copy(update={"aggregation": rule})})
+        _, run_log = _federate(config, tmp_path, sites, handlers, out=name)
+        assert run_log["status"] == "completed"
+        f1[name] = _f1(run_log)
+    assert f1["median"] >= f1["honest"] - 0.05 and f1["fedavg"] < f1["median"] - 0.1

@@ -17,6 +17,7 @@ import logging
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 from flwr.app import Message, RecordDict
 from flwr.serverapp import Grid
 
@@ -27,7 +28,7 @@ from synth.anomaly.training import build_model
 from synth.core.atomic import write_json
 from synth.core.config import Config
 from synth.core.errors import SynthError
-from synth.federated.aggregate import average_weights
+from synth.federated.aggregate import aggregate, rule_of
 from synth.federated.rounds import FederatedRunError, report_missing, send_round, wait_for_nodes
 from synth.federated.validation import Rejected, checked_weights
 from synth.federated.wire import encode_weights, model_weights
@@ -126,6 +127,7 @@ def _describe(run: Federation, node_ids) -> None:
     run.model = build_model(shape, run.settings, first["full_scale_g"] or None, run.config.seed)
     run.weights = model_weights(run.model)
     run.log["nodes"] = {str(n): d for n, d in run.nodes.items()}
+    rule_of(run.settings).check(len(run.nodes), "anomaly")
 
 
 def _train_round(run: Federation, round_number: int) -> None:
@@ -145,18 +147,24 @@ def _train_round(run: Federation, round_number: int) -> None:
             log.warning("train %d: rejected the update of node %s: %s", round_number, run.name_of(node_id), exc)
     run.log["stages"][-1]["rejected"] = rejected
     if updates:
-        run.weights = average_weights(updates, counts)
-    log.info("round %d: %d update(s) averaged", round_number, len(updates))
+        run.weights = aggregate(updates, counts, rule_of(run.settings))
+    log.info("round %d: %d update(s) aggregated (%s)", round_number, len(updates), run.settings.aggregation)
 
 
 def _threshold(run: Federation) -> dict:
-    """Global threshold from the nodes' error moments (exactly as if their held-out rows were pooled)."""
+    """Global threshold from the nodes' error moments: with FedAvg exactly as if their held-out rows
+    were pooled; with a robust aggregation the median over nodes of each node's mean + k x std, which
+    one lying node cannot move far."""
     replies = run.ask("threshold", run.settings.rounds, sorted(run.nodes))
-    total = Moments(0, 0.0, 0.0)
-    for content in replies.values():
-        metrics = content.metric_records[m.METRICS]
-        total = total + Moments(int(metrics["count"]), float(metrics["sum"]), float(metrics["sum_squares"]))
-    return total.threshold(run.settings.k)
+    moments = [Moments(int(c.metric_records[m.METRICS]["count"]), float(c.metric_records[m.METRICS]["sum"]),
+                       float(c.metric_records[m.METRICS]["sum_squares"])) for c in replies.values()]
+    moments = [one for one in moments if one.count > 0]
+    if run.settings.aggregation == "fedavg" or not moments:
+        return sum(moments, Moments(0, 0.0, 0.0)).threshold(run.settings.k)
+    thresholds = [one.threshold(run.settings.k) for one in moments]
+    return {"threshold": float(np.median([t["threshold"] for t in thresholds])), "mean": float(np.median([t["mean"] for t in thresholds])),
+            "std": float(np.median([t["std"] for t in thresholds])), "count": int(sum(t["count"] for t in thresholds)),
+            "rule": "median over nodes of mean + k x std"}
 
 
 def _evaluate(run: Federation, threshold: float) -> None:
