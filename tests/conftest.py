@@ -46,6 +46,23 @@ class TrainedRun:
         return self.generator_dir / "generator.weights.npz"
 
 
+# The files that take minutes (Flower simulations and clusters, GAN training and fine-tuning,
+# evaluation): bin/test's workers take them first, so that no worker is left with one of them
+# after the others have finished (pytest-xdist hands out files in collection order).
+LONG_FILES = (
+    "share/test_share_simulate.py", "federated/test_share_deploy.py", "gan/test_train.py", "evaluate/test_evaluate.py",
+    "share/test_share.py", "gan/test_finetune_transfer.py", "gan/test_finetune.py", "anomaly/test_anomaly_cli.py",
+)
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Collect LONG_FILES first, in that order; the rest keep theirs."""
+    def rank(item) -> int:
+        path = item.path.as_posix()
+        return next((i for i, name in enumerate(LONG_FILES) if path.endswith(name)), len(LONG_FILES))
+
+    items.sort(key=rank)  # stable: tests within a file keep their order
+
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory) -> TrainedRun:
     """Train the tiny generator once per session and share its run directory (read it, never change it)."""
