@@ -14,6 +14,7 @@ from synth.anomaly.scoring import read_rows_for
 from synth.anomaly.training import train_detector
 from synth.core.atomic import build_directory, check_directory_target, check_file_target, write_text
 from synth.core.config import AnomalyConfig, load_config, require
+from synth.federated.aggregate import rule_of
 
 ALL_NODES = "all"
 
@@ -51,6 +52,7 @@ def federate_simulated(config_file: Path, nodes: Optional[int], out: Optional[Pa
     from synth.anomaly.federated.simulate import run_federated_simulation
 
     _, settings = _settings(config_file)
+    rule_of(settings).check(nodes or settings.nodes, "anomaly")  # before the engine starts, as the server would
     folder, run_log = run_federated_simulation(Path(config_file), nodes or settings.nodes, _out(out, settings, "federated"), force)
     lines = [f"{name}: tp {v['tp']} fp {v['fp']} tn {v['tn']} fn {v['fn']}" for name, v in sorted(run_log["evaluation"].items())]
     return lines + [f"detector in {folder / 'detector'}, round log in {folder / 'federated.json'}"]

@@ -20,6 +20,7 @@ from typing import Optional
 
 from synth.core.atomic import build_directory
 from synth.core.config import load_config, require
+from synth.federated.aggregate import rule_of
 from synth.federated.rounds import FederatedRunError
 from synth.federated.run_config import MIN_NODES, OUT_DIR
 from synth.federated.simulate import run_engine
@@ -40,6 +41,8 @@ def run_share_simulation(config_file: Path, nodes: Optional[int] = None, out_dir
     config = load_config(config_file)
     share = require(config.share, "share")
     nodes = nodes or share.nodes
+    if share.mode in ("fedavg", "classifier_fedavg"):
+        rule_of(share).check(nodes, "share")  # before the engine starts, as the server would at round 1
     simulated_nodes(config, config_file.parent, nodes)  # every node's data, checked before the engine starts
     target = Path(out_dir or share.run_dir).resolve()
     with build_directory(target, force) as staging:
