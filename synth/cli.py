@@ -1,4 +1,4 @@
-"""The ``synth`` command line: one thin command per stage.
+"""synth: synthetic sensor data for embedded machine learning, from training to the microcontroller.
 
 Each stage's commands live in its own ``commands.py``; this module lists them in the order
 ``synth --help`` shows them. A command imports the modules that do its work when it runs (they
@@ -17,7 +17,7 @@ import typer
 
 from synth.anomaly import commands as anomaly_commands
 from synth.classify import commands as classify_commands
-from synth.core.command_line import INTERRUPTED, debugging, interrupt_note, start_session
+from synth.core.command_line import INTERRUPTED, command_group, debugging, interrupt_note, start_session
 from synth.core.errors import SynthError
 from synth.data import commands as data_commands
 from synth.evaluate import commands as evaluate_commands
@@ -29,7 +29,7 @@ from synth.stream import commands as stream_commands
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter is not for users
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
+app = command_group(__doc__.splitlines()[0], add_completion=False)
 app.add_typer(data_commands.app, name="data")
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from synth.core.command_line import echo_lines, load_tensorflow
+from synth.core.command_line import command_group, echo_lines, load_tensorflow
 from synth.federated.commands import FlowerRun, submit_and_follow
 
 FLOWER_APP = Path(__file__).parent / "federated" / "flower_app"  # the anomaly Flower App that `flwr run` bundles
@@ -17,7 +17,7 @@ ForceOption = Annotated[bool, typer.Option(help="Replace a non-empty output fold
 NodesOption = Annotated[Optional[int], typer.Option(help="Simulated nodes (default: anomaly.nodes).")]
 DetectorOption = Annotated[Path, typer.Option(help="A detector folder (from train, federate or compare).")]
 
-app = typer.Typer(help="Autoencoder anomaly detection: central, federated (Flower), compared, scored.", no_args_is_help=True)
+app = command_group("Autoencoder anomaly detection: central, federated (Flower), compared, scored.")
 
 
 @app.command()

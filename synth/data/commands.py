@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, help="Download and inspect real data sets.")
+from synth.core.command_line import command_group
+
+app = command_group("Download and inspect real data sets.")
 
 
 @app.command("fetch")

@@ -7,14 +7,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from synth.core.command_line import echo_lines, load_tensorflow
+from synth.core.command_line import command_group, echo_lines, load_tensorflow
 from synth.core.errors import ConfigError
 from synth.federated import commands as cluster
 from synth.federated.commands import CaOption, FlowerRun, LinkOption, submit_and_follow
 
 FLOWER_APP = Path(__file__).with_name("flower_app")  # the GAN-sharing Flower App that `flwr run` bundles
 
-app = typer.Typer(help="Share generators between nodes that keep their data (Flower).", no_args_is_help=True)
+app = command_group("Share generators between nodes that keep their data (Flower).")
 cluster.register(app)  # keys, link, register, node: a real cluster
 
 

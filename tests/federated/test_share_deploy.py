@@ -369,7 +369,8 @@ def test_a_node_killed_mid_round_does_not_stop_the_round_and_catches_up_after_a_
     out = cluster.root / "out-d"
     log_start = len(cluster.log("pi-02"))
     run = cluster.start("run-d", "run", "--link", cluster.link, "--ca", str(cluster.ca), "--config", str(config), "--out", str(out))
-    wait_for(lambda: "Start `flwr-clientapp` process" in cluster.log("pi-02")[log_start:], 120, "pi-02 to start round 1")
+    # (a node's first message asks its name; killed then, it would be reported by its id)
+    wait_for(lambda: "Receiving: train message" in cluster.log("pi-02")[log_start:], 120, "pi-02 to start round 1")
     time.sleep(3)  # the ClientApp is training now
     kill_tree(cluster.nodes["pi-02"])
     # the SuperLink answers for pi-02 ("Node Unavailable") once it missed two heartbeats; a node
