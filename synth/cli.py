@@ -48,6 +48,7 @@ app.command()(gan_commands.finetune)
 app.command()(stream_commands.stream)
 app.command("export")(export_commands.export)
 app.command("export-c")(export_commands.export_c_command)
+app.command("validate")(export_commands.validate_command)
 app.add_typer(share_commands.app, name="share")
 app.add_typer(anomaly_commands.app, name="anomaly")
 

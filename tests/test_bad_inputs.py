@@ -34,23 +34,30 @@ REAL_CONFIG = ROOT / "configs" / "train_st_har_lsm6dsl_4g.json"
 
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory) -> dict[str, Path]:
-    """Good inputs the bad ones are made from: a small dataset and a tiny float .tflite model."""
+    """Good inputs the bad ones are made from: a small dataset, a tiny float .tflite model and the same
+    model in int8 with a float interface."""
     from synth.core.config import parse_config
     from synth.gan.generate import generate_dataset
 
     folder = tmp_path_factory.mktemp("assets")
     config = parse_config({"seed": 0, "generate": {"generator": str(GENERATOR), "windows_per_class": 4, "csv": False}})
     generate_dataset(config, folder / "dataset")
-    return {"dataset": folder / "dataset", "float_tflite": _float_tflite(folder / "float.tflite")}
+    float_tflite, int8_tflite = _tiny_tflite(folder / "float.tflite", folder / "int8.tflite")
+    return {"dataset": folder / "dataset", "float_tflite": float_tflite, "int8_tflite": int8_tflite}
 
 
-def _float_tflite(path: Path) -> Path:
+def _tiny_tflite(float_path: Path, int8_path: Path) -> tuple[Path, Path]:
     import keras
     import tensorflow as tf
 
+    from synth.export.quantize import quantize_to_int8
+
+    keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((26, 3, 1)), keras.layers.Flatten(), keras.layers.Dense(4)])
-    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
-    return path
+    float_path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    samples = np.random.default_rng(0).uniform(-1, 1, (32, 26, 3, 1)).astype(np.float32)
+    int8_path.write_bytes(quantize_to_int8(model, samples, max_samples=32, float_interface=True))
+    return float_path, int8_path
 
 
 def _bytes(n: int) -> bytes:
@@ -237,6 +244,8 @@ def dataset_cases():
         yield pytest.param(lambda folder, assets, d=damage: stream_ten("--source", "file", "--input",
                                                                         str(dataset_copy(assets, folder / "d", d))),
                            id=f"stream: dataset {damage}")
+        yield pytest.param(lambda folder, assets, d=damage: validate("--data", str(dataset_copy(assets, folder / "d", d)))(assets),
+                           id=f"validate: dataset {damage}")
     for kind in ("missing", "empty", "random bytes", "unicode text"):
         for suffix in ("csv", "npz"):
             yield pytest.param(lambda folder, assets, k=kind, x=suffix: stream_ten("--source", "file", "--input",
@@ -252,6 +261,10 @@ def tflite_cases():
         yield pytest.param(lambda folder, assets, k=kind: ["evaluate", "--real", str(REAL_CONFIG), "--synthetic", str(assets["dataset"]),
                                                            "--out", "out", "--classifier", str(tflite_file(assets, folder / "m.tflite", k))],
                            id=f"evaluate: classifier {kind}")
+        yield pytest.param(lambda folder, assets, k=kind: ["validate", "--tflite", str(tflite_file(assets, folder / "m.tflite", k)),
+                                                           "--out", "out"], id=f"validate: model {kind}")
+    yield pytest.param(lambda folder, assets: ["validate", "--tflite", str(assets["float_tflite"]), "--out", "out"],
+                       id="validate: a float model")
     yield pytest.param(lambda folder, assets: ["export-c", "--tflite", str(assets["float_tflite"]), "--out", "out", "--runtime", "tflm"],
                        id="export-c: a float model for tflm")
     for kind, text in (("missing", None), ("not JSON", "{"), ("a JSON array", "[]"),
@@ -261,11 +274,22 @@ def tflite_cases():
                 (folder / "manifest.json").write_text(text)
             return ["export-c", "--tflite", str(assets["float_tflite"]), "--out", "out", "--manifest", "manifest.json"]
         yield pytest.param(build, id=f"export-c: manifest {kind}")
+
+        def build_validate(folder, assets, text=text):
+            if text is not None:
+                (folder / "manifest.json").write_text(text)
+            return validate("--manifest", "manifest.json")(assets)
+        yield pytest.param(build_validate, id=f"validate: manifest {kind}")
     for name in ("1starts_with_a_digit", "has-dash", "spaces in it", ""):
         yield pytest.param(lambda folder, assets, n=name: ["export-c", "--tflite", str(assets["float_tflite"]), "--out", "out",
                                                            "--runtime", "standalone", "--name", n], id=f"export-c: name {name!r}")
     yield pytest.param(lambda folder, assets: ["export-c", "--tflite", str(assets["float_tflite"]), "--out", "out", "--runtime", "cmsis"],
                        id="export-c: an unknown runtime")
+
+
+def validate(*extra: str) -> Callable[[dict], list[str]]:
+    """The arguments of ``synth validate`` of the tiny int8 model on the host, plus ``extra``."""
+    return lambda assets: ["validate", "--tflite", str(assets["int8_tflite"]), "--out", "out", *extra]
 
 
 def _dataset_args(assets):
@@ -318,6 +342,14 @@ NUMBER_CASES = {
     "data fetch an unknown data set": lambda a: ["data", "fetch", "mnist", "--dest", "data"],
     "data fetch an unreachable address": lambda a: ["data", "fetch", "hapt", "--dest", "data", "--url", "http://127.0.0.1:9/hapt.zip"],
     "data fetch a URL that is not HTTP": lambda a: ["data", "fetch", "hapt", "--dest", "data", "--url", "ftp://example/hapt.zip"],
+    "validate --random 0": validate("--random", "0"),
+    "validate --random -4": validate("--random", "-4"),
+    "validate --random 10**9": validate("--random", str(10**9)),
+    "validate --windows 0": validate("--data", "{dataset}", "--windows", "0"),
+    "validate --windows 2.5": validate("--data", "{dataset}", "--windows", "2.5"),
+    "validate --seed -1": validate("--seed", "-1"),
+    "validate --target unknown": validate("--target", "esp32"),
+    "validate --data a folder without a dataset": validate("--data", "empty_dir"),
     "anomaly score a detector that does not exist": lambda a: ["anomaly", "score", "--detector", "nothing", "--input", "rows.csv"],
     "anomaly score an empty detector folder": lambda a: ["anomaly", "score", "--detector", "empty_dir", "--input", "rows.csv"],
 }
@@ -344,6 +376,7 @@ def output_cases():
         "evaluate": lambda a, out: ["evaluate", "--real", str(REAL_CONFIG), "--synthetic", str(a["dataset"]), "--out", out],
         "export": lambda a, out: ["export", "--model", "generator", "--target", "stm32", "--source", str(GENERATOR), "--out", out],
         "export-c": lambda a, out: ["export-c", "--tflite", str(a["float_tflite"]), "--out", out, "--runtime", "standalone"],
+        "validate": lambda a, out: ["validate", "--tflite", str(a["int8_tflite"]), "--out", out],
         "share keys": lambda a, out: ["share", "keys", "--out", out, "--nodes", "2"],
         "data fetch": lambda a, out: ["data", "fetch", "hapt", "--dest", out, "--url", "http://127.0.0.1:9/hapt.zip"],
     }

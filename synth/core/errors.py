@@ -44,3 +44,8 @@ class OutputError(SynthError):
 
 class FetchError(SynthError):
     """A download failed: offline, HTTP error, or a checksum mismatch."""
+
+
+class TargetError(SynthError):
+    """A target (a board in QEMU, a board on a serial port) does not answer, answers garbage, or
+    computes other outputs than the reference."""

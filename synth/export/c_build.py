@@ -1,5 +1,5 @@
-"""Build and run generated C: host gcc, Cortex-M4 cross-compilation, QEMU with semihosting, and the
-tflite-micro interpreter as the reference. Used by the tests and benchmarks/bench_export_c.py.
+"""Build and run generated C: host gcc, Cortex-M4 cross-compilation for a board, QEMU, and the
+tflite-micro interpreter as the reference. Used by ``synth validate``, the tests and the benchmarks.
 """
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +18,46 @@ from synth.export.standalone import TEMPLATES, environment
 HOST_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
 M4_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard",
             "-std=c99", "-Wall", "-Wextra", "-Werror", "-Os", "-ffunction-sections", "-fdata-sections"]
-QEMU_MACHINE = "netduinoplus2"
-QEMU_DIR = TEMPLATES / "qemu"
+CORTEX_M4_DIR = TEMPLATES / "cortex_m4"  # start-up code, semihosting and the board interface every board shares
+
+
+@dataclass(frozen=True)
+class Board:
+    """A Cortex-M4 board the firmware is built for, and how QEMU runs it.
+
+    ``folder`` (below firmware_export/) holds its ``board.c`` (console, cycle counter, end of run:
+    see cortex_m4/board.h) and its linker script; the start-up code and semihosting in cortex_m4/
+    are shared. ``console`` is where QEMU sends the firmware's text: "semihosting" or "serial"
+    (the board's USART1, as a real board's ST-LINK virtual COM port).
+    """
+
+    machine: str
+    folder: str
+    linker_script: str
+    console: str
+    defines: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> Path:
+        return TEMPLATES / self.folder
+
+
+# QEMU's STM32F405 board: its USART receives reliably, so the serial (stream) tests run on it.
+NETDUINOPLUS2 = Board("netduinoplus2", "qemu", "netduinoplus2.ld", "semihosting")
+# ST's Discovery kit with the LSM6DSL, as QEMU >= 9 models it; BOARD_SEMIHOSTING lets QEMU exit.
+B_L475E_IOT01A = Board("b-l475e-iot01a", "b_l475e_iot01a", "stm32l475vg.ld", "serial", ("BOARD_SEMIHOSTING",))
+BOARDS = {board.machine: board for board in (NETDUINOPLUS2, B_L475E_IOT01A)}
+
+
+@dataclass(frozen=True)
+class FirmwareRun:
+    """What a validation firmware printed: its exit code, outputs (N, output_size) and cycles per call
+    (None where the board has no cycle counter)."""
+
+    code: int
+    outputs: np.ndarray
+    cycles: np.ndarray | None
+    finished: bool
 
 
 def missing_tools(*tools: str) -> list[str]:
@@ -63,24 +102,27 @@ def run_tflm(tflite: bytes, inputs: list[np.ndarray]) -> np.ndarray:
     return np.asarray(rows)
 
 
-def build_cortex_m4(folder: Path, name: str, inputs: np.ndarray) -> Path:
-    """Cross-compile the QEMU test firmware (model + fixed inputs) for the netduinoplus2; returns the ELF."""
-    main = folder / "qemu_main.c"
+def build_cortex_m4(folder: Path, name: str, inputs: np.ndarray, board: Board = NETDUINOPLUS2) -> Path:
+    """Cross-compile the validation firmware (model + fixed inputs) for ``board``; returns the ELF."""
+    main = folder / "validation_main.c"
     inputs = np.asarray(inputs)
     if inputs.dtype == np.float32:  # a float interface: literals that parse back to the same float32 values
         rows = [", ".join(f"{float(v)!r}f" for v in row) for row in inputs]
     else:
         rows = [", ".join(str(int(v)) for v in row) for row in inputs.astype(np.int8)]
-    main.write_text(environment().get_template("qemu/main.c.j2").render(name=name, prefix=name.upper(), rows=rows, count=len(rows)))
-    return link_cortex_m4(folder / "qemu_model.elf", [str(main), *model_sources(folder, name)], [folder])
+    template = environment().get_template("validation/main.c.j2")
+    main.write_text(template.render(name=name, prefix=name.upper(), rows=rows, count=len(rows)))
+    return link_cortex_m4(folder / f"validation_{board.folder}.elf", [str(main), *model_sources(folder, name)], [folder], board)
 
 
-def link_cortex_m4(elf: Path, sources: list[str], include_dirs: list[Path]) -> Path:
-    """Cross-compile ``sources`` with the QEMU start-up code (semihosting) and linker script into ``elf``."""
-    includes = [f"-I{d}" for d in (QEMU_DIR, *include_dirs)]
-    _run(["arm-none-eabi-gcc", *M4_FLAGS, *includes, "-nostartfiles", "--specs=nano.specs",
-          "--specs=nosys.specs", f"-T{QEMU_DIR / 'netduinoplus2.ld'}", "-Wl,--gc-sections", "-o", str(elf),
-          str(QEMU_DIR / "startup.c"), *sources])
+def link_cortex_m4(elf: Path, sources: list[str], include_dirs: list[Path], board: Board = NETDUINOPLUS2) -> Path:
+    """Cross-compile ``sources`` with ``board``'s start-up code, board services and linker script into ``elf``."""
+    includes = [f"-I{d}" for d in (board.path, CORTEX_M4_DIR, TEMPLATES, *include_dirs)]
+    defines = [f"-D{d}" for d in board.defines]
+    common = [str(CORTEX_M4_DIR / "startup.c"), str(CORTEX_M4_DIR / "semihost.c"), str(board.path / "board.c")]
+    _run(["arm-none-eabi-gcc", *M4_FLAGS, *defines, *includes, "-nostartfiles", "--specs=nano.specs",
+          "--specs=nosys.specs", f"-T{board.path / board.linker_script}", "-Wl,--gc-sections", "-o", str(elf),
+          *common, *sources])
     return elf
 
 
@@ -104,17 +146,43 @@ def arm_size(*paths: Path) -> dict[str, int]:
     return totals | {"flash": totals["text"] + totals["data"], "ram": totals["data"] + totals["bss"]}
 
 
-def run_qemu(elf: Path, output_size: int, timeout: float = 120.0, output_dtype=np.int8) -> tuple[int, np.ndarray]:
-    """(exit code, outputs (N, output_size) ``output_dtype``) of the firmware on qemu-system-arm with semihosting.
+def run_qemu(elf: Path, output_size: int, timeout: float = 120.0, output_dtype=np.int8,
+             board: Board = NETDUINOPLUS2) -> tuple[int, np.ndarray]:
+    """(exit code, outputs (N, output_size) ``output_dtype``) of the validation firmware on QEMU's ``board``."""
+    run = run_firmware(elf, output_size, board, timeout, output_dtype)
+    return run.code, run.outputs
 
-    QEMU sends semihosting console text to stderr or stdout depending on its version: read both.
+
+def run_firmware(elf: Path, output_size: int, board: Board, timeout: float = 120.0, output_dtype=np.int8) -> FirmwareRun:
+    """Run the validation firmware on qemu-system-arm's ``board`` and read what it printed.
+
+    The console is semihosting or the board's USART1 (``-serial stdio``); QEMU sends semihosting
+    text to stderr or stdout depending on its version, so both are read. The firmware ends the run
+    through semihosting on both boards.
     """
-    result = subprocess.run(["qemu-system-arm", "-M", QEMU_MACHINE, "-nographic", "-monitor", "none", "-serial", "null",
-                             "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],
-                            capture_output=True, text=True, timeout=timeout)
-    lines = re.findall(r"^out [0-9a-f]{4} ([0-9a-f]*)$", result.stdout + result.stderr, flags=re.MULTILINE)
+    serial = "stdio" if board.console == "serial" else "null"
+    command = ["qemu-system-arm", "-M", board.machine, "-display", "none", "-monitor", "none", "-serial", serial,
+               "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return parse_firmware_output(result.returncode, result.stdout + result.stderr, output_size, output_dtype)
+
+
+def parse_firmware_output(code: int, text: str, output_size: int, output_dtype=np.int8) -> FirmwareRun:
+    """The outputs and cycle counts in a validation firmware's console text (see validation/main.c.j2)."""
+    lines = re.findall(r"^out [0-9a-f]{4} ([0-9a-f]*)\r?$", text, flags=re.MULTILINE)
     rows = [np.frombuffer(bytes.fromhex(h), output_dtype) for h in lines]  # little-endian on both ends
-    return result.returncode, np.asarray(rows, output_dtype).reshape(len(rows), output_size)
+    outputs = np.asarray(rows, output_dtype).reshape(len(rows), output_size)
+    cycles = [int(n) for n in re.findall(r"^cycles [0-9a-f]{4} ([0-9]+)\r?$", text, flags=re.MULTILINE)]
+    finished = re.search(r"^done [0-9]+\r?$", text, flags=re.MULTILINE) is not None
+    return FirmwareRun(code, outputs, np.asarray(cycles, np.int64) if cycles else None, finished)
+
+
+def qemu_machines() -> set[str]:
+    """The machine names this machine's qemu-system-arm offers (empty if it is not installed)."""
+    if shutil.which("qemu-system-arm") is None:
+        return set()
+    result = subprocess.run(["qemu-system-arm", "-M", "help"], capture_output=True, text=True)
+    return {line.split()[0] for line in result.stdout.splitlines()[1:] if line.strip()}
 
 
 def _run(command: list[str]) -> str:

@@ -108,16 +108,20 @@ def test_standalone_c_equals_tflite_micro_bit_for_bit(kind, tflite_models, tmp_p
 
 @pytest.mark.skipif(bool(c_build.missing_tools("gcc", *ARM_TOOLS)),
                     reason=f"needs gcc and the Arm toolchain + QEMU ({', '.join(ARM_TOOLS)}); CI installs them")
+@pytest.mark.parametrize("board", c_build.BOARDS.values(), ids=c_build.BOARDS.keys())
 @pytest.mark.parametrize("kind", ("ign", "generator_tiny"))
-def test_cortex_m4_build_on_qemu_equals_host(kind, tflite_models, tmp_path):
+def test_cortex_m4_build_on_qemu_equals_host_and_tflite_micro(kind, board, tflite_models, tmp_path):
+    if board.machine not in c_build.qemu_machines():
+        pytest.skip(f"this QEMU has no {board.machine} (QEMU >= 9; .ci/run installs it from bookworm-backports)")
     exe, output_size = _standalone(tflite_models[kind], tmp_path / "c")
-    _, packed = _random_inputs(tflite_models[kind].read_bytes(), 12, seed=2)
-    elf = c_build.build_cortex_m4(tmp_path / "c", "synth_model", packed)
+    per_input, packed = _random_inputs(tflite_models[kind].read_bytes(), 12, seed=2)
+    elf = c_build.build_cortex_m4(tmp_path / "c", "synth_model", packed, board)
     size = c_build.arm_size(elf)
-    assert 0 < size["flash"] < 1024 * 1024 and size["ram"] < 128 * 1024
-    code, on_qemu = c_build.run_qemu(elf, output_size)
+    assert 0 < size["flash"] < 1024 * 1024 and size["ram"] < 96 * 1024
+    code, on_qemu = c_build.run_qemu(elf, output_size, board=board)
     assert code == 0
     assert np.array_equal(on_qemu, c_build.run_host(exe, packed, output_size))
+    assert np.array_equal(on_qemu, c_build.run_tflm(tflite_models[kind].read_bytes(), per_input))
 
 
 def test_generated_c_is_deterministic(tflite_models):

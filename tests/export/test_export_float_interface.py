@@ -12,6 +12,7 @@ from synth.core.errors import ModelError
 from synth.export import c_build
 from synth.export.c_export import export_c
 from synth.export.float_boundary import split_float_boundary
+from synth.export.validation_inputs import float_inputs
 from synth.core.tflite_file import read_graph
 
 ZOO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "st_model_zoo_wisdm"
@@ -42,15 +43,10 @@ def own_float_model(tmp_path_factory) -> Path:
 
 
 def _float_inputs(tflite: bytes, n: int, seed: int) -> np.ndarray:
-    """(n, input size) float32: uniform values over the input's int8 range and beyond (saturation), and exact
-    half steps between two codes (where rounding half away from zero differs from rounding half to even)."""
+    """(n, input size) float32 over and beyond the input's int8 range, and exact half steps between two codes."""
     graph = split_float_boundary(read_graph(tflite))[0]
     core = graph.tensors[graph.inputs[0]]
-    low, high = core.scale * (-128 - core.zero_point), core.scale * (127 - core.zero_point)
-    rng = np.random.default_rng(seed)
-    spread = rng.uniform(1.25 * low, 1.25 * high, (n // 2, core.size))
-    halves = (rng.integers(-128, 127, (n - n // 2, core.size)) - core.zero_point + 0.5) * core.scale
-    return np.concatenate([spread, halves]).astype(np.float32)
+    return float_inputs(core, (n, core.size), np.random.default_rng(seed))
 
 
 def _check_host_equals_tflm(path: Path, out: Path, n: int = 200) -> None:
