@@ -19,6 +19,7 @@ HOST_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
 M4_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard",
             "-std=c99", "-Wall", "-Wextra", "-Werror", "-Os", "-ffunction-sections", "-fdata-sections"]
 CORTEX_M4_DIR = TEMPLATES / "cortex_m4"  # start-up code, semihosting and the board interface every board shares
+VALIDATION_DIR = TEMPLATES / "validation"  # the validation firmware: inputs compiled in, or requested over serial
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,9 @@ class Board:
     """A Cortex-M4 board the firmware is built for, and how QEMU runs it.
 
     ``folder`` (below firmware_export/) holds its ``board.c`` (console, cycle counter, end of run:
-    see cortex_m4/board.h) and its linker script; the start-up code and semihosting in cortex_m4/
-    are shared. ``console`` is where QEMU sends the firmware's text: "semihosting" or "serial"
-    (the board's USART1, as a real board's ST-LINK virtual COM port).
+    cortex_m4/board.h), its ``uart.c`` (the serial link: cortex_m4/uart.h) and its linker script;
+    the start-up code and semihosting in cortex_m4/ are shared. ``console`` is where QEMU sends
+    the firmware's text: "semihosting" or "serial" (USART1, a real board's ST-LINK virtual COM port).
     """
 
     machine: str
@@ -112,14 +113,34 @@ def build_cortex_m4(folder: Path, name: str, inputs: np.ndarray, board: Board = 
         rows = [", ".join(str(int(v)) for v in row) for row in inputs.astype(np.int8)]
     template = environment().get_template("validation/main.c.j2")
     main.write_text(template.render(name=name, prefix=name.upper(), rows=rows, count=len(rows)))
-    return link_cortex_m4(folder / f"validation_{board.folder}.elf", [str(main), *model_sources(folder, name)], [folder], board)
+    sources = [str(main), str(VALIDATION_DIR / "text_line.c"), *model_sources(folder, name)]
+    return link_cortex_m4(folder / f"validation_{board.folder}.elf", sources, [folder, VALIDATION_DIR], board)
+
+
+def build_serial_validation(folder: Path, name: str, model_id: str, board: Board) -> Path:
+    """Cross-compile the serial validation firmware (inference requests over USART1, see
+    validation/serial_main.c.j2) for ``board``; ``model_id`` is the model's sha256 prefix it announces."""
+    main = folder / "serial_validation_main.c"
+    template = environment().get_template("validation/serial_main.c.j2")
+    main.write_text(template.render(name=name, prefix=name.upper(), model_id=model_id))
+    sources = [str(main), str(VALIDATION_DIR / "text_line.c"), str(TEMPLATES / "synth_stream_frame.c"),
+               *model_sources(folder, name)]
+    return link_cortex_m4(folder / f"serial_validation_{board.folder}.elf", sources, [folder, VALIDATION_DIR], board)
+
+
+def flash_image(elf: Path) -> Path:
+    """The raw flash image (.bin beside the ELF) that ST-LINK's drag-and-drop drive or st-flash writes at 0x08000000."""
+    image = elf.with_suffix(".bin")
+    _run(["arm-none-eabi-objcopy", "-O", "binary", str(elf), str(image)])
+    return image
 
 
 def link_cortex_m4(elf: Path, sources: list[str], include_dirs: list[Path], board: Board = NETDUINOPLUS2) -> Path:
     """Cross-compile ``sources`` with ``board``'s start-up code, board services and linker script into ``elf``."""
     includes = [f"-I{d}" for d in (board.path, CORTEX_M4_DIR, TEMPLATES, *include_dirs)]
     defines = [f"-D{d}" for d in board.defines]
-    common = [str(CORTEX_M4_DIR / "startup.c"), str(CORTEX_M4_DIR / "semihost.c"), str(board.path / "board.c")]
+    common = [str(CORTEX_M4_DIR / name) for name in ("startup.c", "semihost.c")] + [
+        str(board.path / name) for name in ("board.c", "uart.c")]
     _run(["arm-none-eabi-gcc", *M4_FLAGS, *defines, *includes, "-nostartfiles", "--specs=nano.specs",
           "--specs=nosys.specs", f"-T{board.path / board.linker_script}", "-Wl,--gc-sections", "-o", str(elf),
           *common, *sources])

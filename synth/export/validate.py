@@ -2,8 +2,9 @@
 
 The reference is tflite-micro (PyPI's build of the microcontroller interpreter). The model is
 exported as standalone C (``synth export-c --runtime standalone``), compiled for the host with
-gcc and, with ``--target qemu``, for ST's B-L475E-IOT01A run in QEMU. Every runtime gets the
-same inputs: seeded random ones over the model's whole input range and, with ``--data``, real
+gcc and, with ``--target qemu``, for ST's B-L475E-IOT01A run in QEMU (inputs compiled in);
+with ``--target PORT`` a real board on a serial port answers each input, running the serial
+validation firmware that ``--firmware`` builds for it. Every runtime gets the same inputs: seeded random ones over the model's whole input range and, with ``--data``, real
 windows. Reported per runtime against the reference: the share of identical output values, the
 max and mean absolute error (in int8 codes, or in the output's units for a float32 output),
 the classification agreement and accuracy where the output is a score vector, and the first
@@ -25,7 +26,8 @@ from synth.export import c_build, validation_targets
 from synth.export.c_export import check_manifest_matches, export_c, read_manifest
 from synth.export.validation_inputs import ValidationInputs, combine, data_inputs, random_inputs
 
-TARGETS = ("host", "qemu")
+TARGETS = ("host", "qemu")  # or a serial port (validation_targets.is_port)
+FIRMWARE_FILE = "firmware.json"
 C_NAME = "synth_model"
 REPORT_FILE = "validation.json"
 C_FOLDER = "c"
@@ -38,8 +40,9 @@ def validate(tflite_path: Path, out: Path, manifest_path: Path | None = None, da
 
     TargetError (after the report is written) when a runtime's outputs differ from the reference.
     """
-    if target not in TARGETS:
-        raise ConfigError(f"unknown --target {target!r} (allowed: {', '.join(TARGETS)})")
+    if target not in TARGETS and not validation_targets.is_port(target):
+        raise ConfigError(f"unknown --target {target!r} (allowed: {', '.join(TARGETS)}, or a serial port such as "
+                          "/dev/ttyACM0, COM5 or socket://HOST:PORT)")
     check_directory_target(out, force)
     validation_targets.check_tools(target)
     tflite = load_tflite(tflite_path)
@@ -61,6 +64,26 @@ def validate(tflite_path: Path, out: Path, manifest_path: Path | None = None, da
     return report
 
 
+def build_firmware(tflite_path: Path, out: Path, manifest_path: Path | None = None, force: bool = False) -> dict:
+    """Write the serial validation firmware of the model for the B-L475E-IOT01A into OUT (ELF, flash
+    image, its C, firmware.json); returns firmware.json's content."""
+    check_directory_target(out, force)
+    validation_targets.check_tools("firmware")
+    tflite = load_tflite(tflite_path)
+    manifest = read_manifest(manifest_path)
+    check_manifest_matches(manifest, tflite, tflite_path, manifest_path)
+    sha256 = hashlib.sha256(tflite).hexdigest()
+    with build_directory(out, force) as staging:
+        export_c(tflite_path, staging / C_FOLDER, runtime="standalone", name=C_NAME, manifest_path=manifest_path)
+        elf, image = validation_targets.build_board_firmware(staging / C_FOLDER, C_NAME, sha256)
+        elf, image = (Path(p).replace(staging / p.name) for p in (elf, image))
+        info = {"model": {"file": Path(tflite_path).name, "sha256": sha256}, "board": validation_targets.SILICON_BOARD.machine,
+                "elf": elf.name, "flash_image": image.name, "flash_address": "0x08000000",
+                "size": c_build.arm_size(elf), "serial": {"baud": 115200, "link": "USART1 (ST-LINK virtual COM port)"}}
+        write_json(staging / FIRMWARE_FILE, info)
+    return info
+
+
 def _run_all(tflite: bytes, tflite_path: Path, manifest_path, graph, inputs: ValidationInputs, target: str,
              folder: Path) -> dict:
     """Export, run every runtime, compare: the report (without the seed)."""
@@ -71,6 +94,8 @@ def _run_all(tflite: bytes, tflite_path: Path, manifest_path, graph, inputs: Val
     runs = [validation_targets.run_host(folder, C_NAME, inputs.packed, size, dtype)]
     if target == "qemu":
         runs.append(validation_targets.run_qemu(folder, C_NAME, inputs.packed, size, dtype))
+    elif target != "host":
+        runs.append(validation_targets.run_port(target, inputs.packed, size, dtype, hashlib.sha256(tflite).hexdigest()))
     scores = len(output.shape) == 2 and size > 1  # a (1, C) output: one score per class
     return {
         "model": {"file": tflite_path.name, "sha256": hashlib.sha256(tflite).hexdigest(), "bytes": len(tflite),
@@ -117,7 +142,7 @@ def _accuracy(outputs: np.ndarray, inputs: ValidationInputs) -> dict:
 
 
 def _cycles(run: validation_targets.TargetRun) -> dict:
-    if run.firmware is None:
+    if not run.on_device:
         return {}
     if run.cycles is None:
         return {"cycles": "not measured (the target has no DWT cycle counter; QEMU does not model it)"}
@@ -138,17 +163,18 @@ def _footprint(folder: Path, arena_bytes: int, runs: list) -> dict:
 
 def summary(report: dict, out: Path) -> str:
     """One screen: a row per runtime (identical share, errors, agreement, accuracy), then footprint and cycles."""
-    header = f"{'runtime':<26}{'identical':>10}{'max |err|':>12}{'mean |err|':>12}{'agreement':>11}{'accuracy':>10}"
-    reference = report["reference"]
-    rows = [header, f"{'tflite-micro (reference)':<26}{'':>10}{'':>12}{'':>12}{'':>11}{_share(reference.get('accuracy')):>10}"]
-    for name, result in report["runtimes"].items():
-        rows.append(f"{name:<26}{_share(result['identical_share']):>10}{result['max_abs_error']:>12.4g}"
+    reference, runtimes = report["reference"], report["runtimes"]
+    width = max(26, *(len(name) + 2 for name in runtimes))
+    rows = [f"{'runtime':<{width}}{'identical':>10}{'max |err|':>12}{'mean |err|':>12}{'agreement':>11}{'accuracy':>10}",
+            f"{'tflite-micro (reference)':<{width}}{'':>45}{_share(reference.get('accuracy')):>10}"]
+    for name, result in runtimes.items():
+        rows.append(f"{name:<{width}}{_share(result['identical_share']):>10}{result['max_abs_error']:>12.4g}"
                     f"{result['mean_abs_error']:>12.4g}{_share(result.get('agreement')):>11}{_share(result.get('accuracy')):>10}")
     model, counts = report["model"], report["inputs"]
     lines = [f"{model['file']}: {counts['random']} random + {counts['data']} data inputs "
              f"({counts['labelled']} labelled); errors in {report['error_units']}", *rows, _footprint_line(report)]
     lines += [f"{name} cycles per inference: " + (f"{r['cycles']['mean']:.0f} mean, {r['cycles']['max']} max"
-              if isinstance(r["cycles"], dict) else r["cycles"]) for name, r in report["runtimes"].items() if "cycles" in r]
+              if isinstance(r["cycles"], dict) else r["cycles"]) for name, r in runtimes.items() if "cycles" in r]
     return "\n".join(lines + [f"report: {out / REPORT_FILE}"])
 
 

@@ -1,4 +1,5 @@
-"""Where ``synth validate`` runs the standalone C: the host (gcc) and ST's B-L475E-IOT01A in QEMU.
+"""Where ``synth validate`` runs the standalone C: the host (gcc), ST's B-L475E-IOT01A in QEMU, and a
+board on a serial port running the serial validation firmware.
 
 Each target takes the exported C folder and the packed inputs (N, total elements) and returns a
 TargetRun: the outputs (N, output size) in the model's output dtype, the cycles per inference
@@ -7,6 +8,8 @@ where the target counts them, and the firmware it ran (for its flash and RAM).
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,25 +20,37 @@ from synth.core.errors import ConfigError, TargetError
 from synth.export import c_build
 
 QEMU_BOARD = c_build.B_L475E_IOT01A
+# the same board on the desk: no semihosting (without a debugger it would fault), the run never ends
+SILICON_BOARD = dataclasses.replace(c_build.B_L475E_IOT01A, defines=())
 QEMU_SECONDS_PER_INPUT = 2.0  # generous for QEMU's TCG on a busy core; a run's bound is this times N + 30 s
+TOOLS = {"host": ["gcc"], "qemu": ["gcc", "arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"],
+         "firmware": ["arm-none-eabi-gcc", "arm-none-eabi-size", "arm-none-eabi-objcopy"]}
 
 
 @dataclass(frozen=True)
 class TargetRun:
-    """What one target computed: outputs (N, size), cycles (N,) or None, the firmware ELF or None."""
+    """What one target computed: outputs (N, size), cycles (N,) or None, the firmware ELF or None, and
+    whether it ran on a microcontroller (real or emulated)."""
 
     name: str
     outputs: np.ndarray
     cycles: np.ndarray | None = None
     firmware: Path | None = None
+    on_device: bool = False
+
+
+def is_port(target: str) -> bool:
+    """Whether ``target`` names a serial port: a device path, COMn, or a pyserial URL (socket://, rfc2217://)."""
+    return target.startswith("/dev/") or "://" in target or re.fullmatch(r"COM\d+", target) is not None
 
 
 def check_tools(target: str) -> None:
-    """ConfigError in one line naming what is missing for ``target`` ("host" or "qemu")."""
-    needed = ["gcc"] + (["arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"] if target == "qemu" else [])
+    """ConfigError in one line naming what is missing for ``target`` ("host", "qemu", "firmware" or a port)."""
+    needed = TOOLS.get(target, TOOLS["host"])  # a port needs the host build only
     missing = c_build.missing_tools(*needed)
     if missing:
-        raise ConfigError(f"--target {target} needs {', '.join(missing)} on PATH (Debian: gcc, gcc-arm-none-eabi, "
+        option = "--firmware" if target == "firmware" else f"--target {target}"
+        raise ConfigError(f"{option} needs {', '.join(missing)} on PATH (Debian: gcc, gcc-arm-none-eabi, "
                           "libnewlib-arm-none-eabi, qemu-system-arm)")
     if target == "qemu" and QEMU_BOARD.machine not in c_build.qemu_machines():
         raise ConfigError(f"this qemu-system-arm has no {QEMU_BOARD.machine} machine (QEMU >= 9 has it; on Debian "
@@ -62,4 +77,20 @@ def run_qemu(folder: Path, name: str, packed: np.ndarray, output_size: int, outp
     if not run.finished or run.code != 0 or len(run.outputs) != len(packed):
         raise TargetError(f"the {QEMU_BOARD.machine} in QEMU answered {len(run.outputs)} of {len(packed)} inputs and "
                           f"{'ended' if run.finished else 'stopped without its done line'} with exit code {run.code}")
-    return TargetRun(f"{QEMU_BOARD.machine} (QEMU)", run.outputs, run.cycles, elf)
+    return TargetRun(f"{QEMU_BOARD.machine} (QEMU)", run.outputs, run.cycles, elf, on_device=True)
+
+
+def run_port(port: str, packed: np.ndarray, output_size: int, output_dtype, model_sha256: str) -> TargetRun:
+    """A board on ``port`` running the serial validation firmware of this model."""
+    from synth.export.serial_target import run_serial  # pyserial: only for a board on a port
+
+    outputs, cycles = run_serial(port, packed, output_size, output_dtype, model_sha256)
+    return TargetRun(f"board on {port}", outputs, cycles, on_device=True)
+
+
+def build_board_firmware(folder: Path, name: str, model_sha256: str) -> tuple[Path, Path]:
+    """(ELF, flash image) of the serial validation firmware for the B-L475E-IOT01A, from the C in ``folder``."""
+    from synth.export.serial_target import MODEL_ID_HEX
+
+    elf = c_build.build_serial_validation(folder, name, model_sha256[:MODEL_ID_HEX], SILICON_BOARD)
+    return elf, c_build.flash_image(elf)

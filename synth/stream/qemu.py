@@ -121,7 +121,7 @@ def build_stream_demo(tflite: Path, folder: Path, sensitivity_mg_per_lsb: float,
     (code / "stream_demo_config.h").write_text(environment().get_template("stream_demo/stream_demo_config.h.j2").render(
         name=name, prefix=name.upper(), sensitivity=sensitivity_mg_per_lsb, mg_per_unit=mg_per_unit,
         scale=model_input.scale, factor=quantizer.factor, multiplier=quantizer.multiplier, shift=quantizer.shift))
-    sources = [str(DEMO_DIR / "main.c"), str(DEMO_DIR / "uart.c"), str(TEMPLATES / "synth_stream_frame.c"),
+    sources = [str(DEMO_DIR / "main.c"), str(TEMPLATES / "synth_stream_frame.c"),
                *c_build.model_sources(code, name)]
     elf = c_build.link_cortex_m4(folder / "stream_demo.elf", sources, [code, DEMO_DIR, TEMPLATES])
     return StreamDemo(elf, quantizer, model_input.size // 3)

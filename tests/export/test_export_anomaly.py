@@ -228,8 +228,9 @@ def _run_on_qemu(folder: Path, rows: np.ndarray) -> np.ndarray:
     records = [", ".join(str(int(v)) for v in row) for row in _as_bytes(rows)]
     template = environment().get_template("validation/main.c.j2")
     main.write_text(template.render(name=adapter, prefix=adapter.upper(), rows=records, count=len(rows)))
-    sources = [str(main), str(folder / f"{NAME}_anomaly.c"), *c_build.model_sources(folder, NAME)]
-    code, on_qemu = c_build.run_qemu(c_build.link_cortex_m4(folder / "flag.elf", sources, [folder]), 8)
+    sources = [str(main), str(c_build.VALIDATION_DIR / "text_line.c"), str(folder / f"{NAME}_anomaly.c"),
+               *c_build.model_sources(folder, NAME)]
+    code, on_qemu = c_build.run_qemu(c_build.link_cortex_m4(folder / "flag.elf", sources, [folder, c_build.VALIDATION_DIR]), 8)
     assert code == 0
     return on_qemu
 

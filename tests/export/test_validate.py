@@ -4,6 +4,7 @@ real inputs; identical outputs pass, a target that differs, stops or times out i
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import subprocess
 from pathlib import Path
@@ -135,5 +136,92 @@ def test_firmware_output_is_parsed_with_cycles_where_the_board_counts_them():
     text = "out 0000 0102\r\ncycles 0000 1234\r\nout 0001 0304\r\ncycles 0001 1240\r\ndone 0\r\n"
     run = c_build.parse_firmware_output(0, text, 2)
     assert run.finished and run.outputs.tolist() == [[1, 2], [3, 4]] and run.cycles.tolist() == [1234, 1240]
-    assert validate_module._cycles(TargetRun("board", run.outputs, run.cycles, Path("x.elf"))) == {
+    assert validate_module._cycles(TargetRun("board", run.outputs, run.cycles, Path("x.elf"), on_device=True)) == {
         "cycles": {"mean": 1237.0, "max": 1240}}
+
+
+# ---- a board on a serial port ------------------------------------------------------------------
+
+
+@pytest.mark.skipif(bool(c_build.missing_tools("arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm")),
+                    reason="needs the Arm toolchain and QEMU (.ci/run installs them)")
+def test_a_board_on_a_serial_port_answers_every_input_like_tflite_micro(run_cli, dataset, tmp_path):
+    """The serial validation firmware on QEMU's netduinoplus2, whose emulated USART receives reliably,
+    reached as socket:// by the command itself."""
+    from synth.export.c_export import export_c
+    from synth.stream.qemu import start_qemu
+
+    export_c(MODEL, tmp_path / "c", runtime="standalone")
+    sha = hashlib.sha256(MODEL.read_bytes()).hexdigest()
+    elf = c_build.build_serial_validation(tmp_path / "c", "synth_model", sha[:16], c_build.NETDUINOPLUS2)
+    qemu, url = start_qemu(elf, tmp_path / "console.log")
+    try:
+        done = run_cli("validate", "--tflite", str(MODEL), "--data", str(dataset), "--target", url, "--random", "12",
+                       "--out", "out", timeout=300)
+    finally:
+        qemu.kill()
+        qemu.wait()
+    assert done.returncode == 0, done.stderr
+    board = json.loads((tmp_path / "out" / "validation.json").read_text())["runtimes"][f"board on {url}"]
+    assert board["identical_share"] == 1.0 and board["first_difference"] is None and board["agreement"] == 1.0
+    assert board["cycles"].startswith("not measured")
+
+
+@pytest.mark.skipif(bool(c_build.missing_tools("arm-none-eabi-gcc", "arm-none-eabi-objcopy")), reason="needs the Arm toolchain")
+def test_firmware_writes_the_board_image_to_flash_before_validating_on_a_port(run_cli, tmp_path):
+    done = run_cli("validate", "--tflite", str(MODEL), "--firmware", "--out", "fw")
+    assert done.returncode == 0, done.stderr
+    info = json.loads((tmp_path / "fw" / "firmware.json").read_text())
+    assert info["model"]["sha256"] == hashlib.sha256(MODEL.read_bytes()).hexdigest() and info["board"] == "b-l475e-iot01a"
+    image = tmp_path / "fw" / info["flash_image"]
+    assert 0 < image.stat().st_size <= info["size"]["flash"] < 1024 * 1024
+    assert f"st-flash write fw/{info['flash_image']} 0x08000000" in done.stdout
+
+
+class FakeBoard:
+    """A TCP peer that plays a board: answers '?' with ``hello`` and each frame with ``answer(sequence)``."""
+
+    def __init__(self, hello: bytes | None, answer=None):
+        import socket
+        import threading
+
+        self.hello, self.answer = hello, answer
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"socket://127.0.0.1:{self.server.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        from synth.stream.frame import FrameDecoder
+
+        connection, _ = self.server.accept()
+        decoder = FrameDecoder()
+        with connection:
+            while chunk := connection.recv(4096):
+                if chunk.startswith(b"?"):
+                    connection.sendall(self.hello or b"")
+                    chunk = chunk.lstrip(b"?")
+                for frame in decoder.feed(chunk):
+                    connection.sendall(self.answer(frame.sequence) if self.answer else b"")
+
+
+def _hello(sha: str | None = None, input_bytes: int = 288, output_bytes: int = 16) -> bytes:
+    return f"model {(sha or hashlib.sha256(MODEL.read_bytes()).hexdigest())[:16]} {input_bytes} {output_bytes}\n".encode()
+
+
+@pytest.mark.parametrize("board, fragment", [
+    (lambda: FakeBoard(None), "nothing answered on socket://"),
+    (lambda: FakeBoard(b"hello world\n"), "answered 'hello world', not the validation firmware's 'model ...' line"),
+    (lambda: FakeBoard(_hello("0" * 64)), "runs the validation firmware of another model (0000000000000000"),
+    (lambda: FakeBoard(_hello(), lambda seq: b"garbage!\n"), "answered input 0 with 'garbage!', not a validation answer"),
+    (lambda: FakeBoard(_hello(), lambda seq: f"out {seq:04x} 00ff\n".encode()), "answered input 0 with 2 bytes, not the model's 16"),
+    (lambda: FakeBoard(_hello(), lambda seq: f"short {seq:04x}\n".encode()), "could not run input 0: the frame was shorter"),
+    (lambda: FakeBoard(_hello()), "stopped answering at input 0"),
+], ids=["silent", "garbage hello", "another model", "garbage answer", "short answer", "short frame", "stops"])
+def test_a_board_on_a_port_that_is_silent_garbled_or_another_models_is_one_line(board, fragment, tmp_path, monkeypatch):
+    from synth.export import serial_target
+
+    monkeypatch.setattr(serial_target, "HELLO_TIMEOUT_S", 1.5)
+    monkeypatch.setattr(serial_target, "ANSWER_TIMEOUT_S", 1.5)
+    with pytest.raises(TargetError, match=re.escape(fragment)):
+        validate(MODEL, tmp_path / "out", target=board().url, random_count=4)
+    assert not (tmp_path / "out").exists()

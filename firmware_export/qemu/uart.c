@@ -1,6 +1,6 @@
-/* Polled USART1 of the STM32F405 (reference manual RM0090). QEMU's netduinoplus2 maps its first
- * -serial chardev to USART1 and ignores the baud rate; on silicon the PA9/PA10 alternate-function
- * set-up would come first (QEMU does not model the GPIO muxing). */
+/* Polled USART1 of the STM32F405 (reference manual RM0090): the netduinoplus2's serial link.
+ * QEMU maps its first -serial chardev to USART1 and ignores the baud rate; on silicon the PA9/PA10
+ * alternate-function set-up would come first (QEMU does not model the GPIO muxing). */
 #include "uart.h"
 
 #define RCC_APB2ENR (*(volatile uint32_t *)0x40023844u)
