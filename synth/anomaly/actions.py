@@ -42,7 +42,7 @@ def train_central(config_file: Path, out: Optional[Path], force: bool, ready: Ca
     info = {**info, "training": "centralised", "data_hash": data.data_hash, "seed": config.seed,
             "vocabulary": data.vocabulary, "config": config.model_dump(mode="json")}
     detector = Detector(model, info)
-    metrics = detection_metrics(data.test.anomalous, detector.errors(data.test.x), detector.threshold)
+    metrics = detection_metrics(data.test.anomalous, detector.scores(data.test.x), detector.score_threshold)
     save_detector(model, {**info, "test_metrics": metrics}, target, force)
     return [_metrics_line("test rows", metrics), f"detector written to {target}"]
 
@@ -71,7 +71,7 @@ def evaluate_detector(config_file: Path, detector_dir: Path, out: Optional[Path]
     config, settings = _settings(config_file)
     detector = load_detector(detector_dir)
     data = load_anomaly_data(config, Path(config_file).parent)
-    scores = NodeScores(data.test.anomalous, data.test.kind, detector.errors(data.test.x), detector.threshold)
+    scores = NodeScores(data.test.anomalous, data.test.kind, detector.scores(data.test.x), detector.score_threshold)
     method = detector.info.get("training", "centralised")
     results = {method: MethodResult({ALL_NODES: scores})}
     report = build_report(results, {**data.context(), "detector": str(detector_dir), "k": detector.info["k"]})
@@ -87,14 +87,15 @@ def score_file(detector_dir: Path, input_path: Path, out: Optional[Path]) -> lis
         check_file_target(out)  # before the work, not after it
     detector = load_detector(detector_dir)
     rows = read_rows_for(detector, input_path)
-    errors = detector.errors(rows.x)
-    flags = errors > detector.threshold
-    lines = [f"{len(rows)} rows, {int(flags.sum())} anomalous (threshold {detector.threshold:.4g})"]
+    scores, threshold = detector.scores(rows.x), detector.score_threshold
+    flags = scores > threshold
+    what = "score" if detector.rule is not None else "error"  # a fault rule's score, or the reconstruction error
+    lines = [f"{len(rows)} rows, {int(flags.sum())} anomalous ({what} threshold {threshold:.4g})"]
     if rows.anomalous.any():
-        lines.append(_metrics_line("against the file's labels", detection_metrics(rows.anomalous, errors, detector.threshold)))
+        lines.append(_metrics_line("against the file's labels", detection_metrics(rows.anomalous, scores, threshold)))
     if out is not None:
-        table = "\n".join(f"{i},{e:.9g},{int(f)}" for i, (e, f) in enumerate(zip(errors, flags)))
-        write_text(out, "row,error,anomalous\n" + table + ("\n" if table else ""))
+        table = "\n".join(f"{i},{e:.9g},{int(f)}" for i, (e, f) in enumerate(zip(scores, flags)))
+        write_text(out, f"row,{what},anomalous\n" + table + ("\n" if table else ""))
         lines.append(f"flags written to {out}")
     return lines
 

@@ -50,8 +50,8 @@ def run_comparison(config_file: Path, nodes: int, out_dir: Path, force: bool = F
 
 
 def node_scores(detector: Detector, rows) -> NodeScores:
-    """A detector's errors and threshold on one node's test rows."""
-    return NodeScores(rows.anomalous, rows.kind, detector.errors(rows.x), detector.threshold)
+    """A detector's scores and the score above which a row is anomalous, on one node's test rows."""
+    return NodeScores(rows.anomalous, rows.kind, detector.scores(rows.x), detector.score_threshold)
 
 
 def _local(config: Config, data: AnomalyData, parts: list[NodeRows]) -> MethodResult:

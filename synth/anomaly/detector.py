@@ -8,7 +8,10 @@ realism filter of ``synth train-autoencoder``, so ``synth stream --autoencoder``
   training rows, applied to every row; errors in scaled units squared) or "windows" (rows
   (N, T, 3) in g clipped at +-``full_scale_g``; errors in g^2; ``window``, ``rate_hz``);
 - ``threshold`` = ``mean`` + ``k`` x ``std`` of the reconstruction errors of ``count`` held-out
-  normal rows; a row whose error is above it is anomalous;
+  normal rows; a feature row whose error is above it is anomalous;
+- windows: ``fault_rule`` (synth.anomaly.fault_rule), thresholds per motion level on fault
+  statistics and the reconstruction error; a window above any of them is anomalous (a detector
+  written before the rule existed flags by ``threshold`` alone);
 - ``feature_names``, ``vocabulary`` (Edge-IIoTset's one-hot categories), ``training``
   ("centralised", "federated" or "local"), ``data_hash``, ``seed`` and the ``config``.
 """
@@ -20,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synth.anomaly.fault_rule import SCORE_THRESHOLD, FaultRule, statistics
 from synth.anomaly.statistics import MinMax
 from synth.core.atomic import build_directory, save_keras, write_json
 from synth.core.errors import DataError, ModelError
@@ -52,9 +56,24 @@ class Detector:
         self.check_width(x)
         return reconstruction_errors(self.model, self.prepare(x))
 
+    @property
+    def rule(self) -> FaultRule | None:
+        return FaultRule.from_json(self.info["fault_rule"]) if self.info.get("fault_rule") else None
+
+    @property
+    def score_threshold(self) -> float:
+        """Rows whose ``scores`` are above this are anomalous."""
+        return self.threshold if self.rule is None else SCORE_THRESHOLD
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """(N,) float64 anomaly scores of raw rows: the reconstruction error, or with a fault rule its
+        FaultRule.scores; above ``score_threshold`` exactly for anomalous rows."""
+        self.check_width(x)
+        return row_scores(self.model, x, self.info, self.rule)
+
     def flags(self, x: np.ndarray) -> np.ndarray:
-        """(N,) bool: rows whose error is above the threshold."""
-        return self.errors(x) > self.threshold
+        """(N,) bool: anomalous rows (see the module docstring)."""
+        return self.scores(x) > self.score_threshold
 
     def check_width(self, x: np.ndarray) -> None:
         """DataError when rows ``x`` do not have the shape the model was trained on."""
@@ -62,6 +81,15 @@ class Detector:
         if tuple(np.shape(x)[1:]) != expected:
             raise DataError(f"rows of shape {tuple(np.shape(x)[1:])} do not fit the detector, which takes {expected} "
                             f"({'features' if len(expected) == 1 else 'samples x axes'})")
+
+
+def row_scores(model, x: np.ndarray, info: dict, rule: FaultRule | None) -> np.ndarray:
+    """(N,) float64: the reconstruction errors of raw rows, or their FaultRule.scores when a rule is given."""
+    prepared = model_input(x, info)
+    errors = reconstruction_errors(model, prepared)
+    if rule is None:
+        return errors
+    return rule.scores(*statistics(prepared, errors, float(info["full_scale_g"])))
 
 
 def model_input(x: np.ndarray, info: dict) -> np.ndarray:

@@ -55,7 +55,9 @@ _ERROR_FLOOR = 1e-12  # an exactly reconstructed row (error 0) has no logarithm;
 class NodeScores:
     """One node's test rows under one detector; see the module docstring for shapes and units.
 
-    ``threshold`` is a float, or (N,) per-row thresholds for rows pooled from several detectors.
+    ``errors`` are the detector's scores (reconstruction errors, or a window fault rule's scores,
+    see Detector.scores); ``threshold`` is a float, or (N,) per-row thresholds for rows pooled
+    from several detectors.
     """
 
     anomalous: np.ndarray

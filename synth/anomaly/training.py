@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from synth.anomaly.detector import input_info, model_input, reconstruction_errors
+from synth.anomaly.fault_rule import WindowHistograms, statistics
 from synth.anomaly.statistics import MinMax, Moments
 from synth.core.config import AnomalyConfig
 from synth.core.rows import Rows
@@ -51,6 +52,12 @@ def held_out_moments(model, validation: Rows, info: dict) -> Moments:
     return Moments.of(reconstruction_errors(model, model_input(validation.x, info)))
 
 
+def held_out_histograms(model, validation: Rows, info: dict) -> WindowHistograms:
+    """Histograms of the fault statistics of held-out normal windows (see synth.anomaly.fault_rule)."""
+    prepared = model_input(validation.x, info)
+    return WindowHistograms.of(*statistics(prepared, reconstruction_errors(model, prepared), float(info["full_scale_g"])))
+
+
 def train_detector(train: Rows, validation: Rows, settings: AnomalyConfig, seed: int,
                    full_scale_g: float | None = None, rate_hz: float | None = None):
     """(model, info) of a detector fitted on ``train``'s normal rows, threshold on ``validation``'s.
@@ -63,4 +70,7 @@ def train_detector(train: Rows, validation: Rows, settings: AnomalyConfig, seed:
     model = build_model(tuple(train.x.shape[1:]), settings, full_scale_g, seed)
     loss = fit_epochs(model, model_input(train.x, info), settings.epochs, settings.batch_size, seed)
     stats = held_out_moments(model, validation, info).threshold(settings.k)
+    if train.is_windows:
+        rule = held_out_histograms(model, validation, info).rule(settings.statistic_tail, settings.threshold_margin)
+        stats["fault_rule"] = rule.to_json()
     return model, {**info, **stats, "k": settings.k, "train_rows": len(train), "final_loss": loss}

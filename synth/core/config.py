@@ -209,6 +209,9 @@ class AnomalyConfig(_Aggregation):
     median over nodes of each node's mean + k x std).
     ``vocabulary`` pins Edge-IIoTset's one-hot categories per column, so that every node of a
     deployed federation encodes the same columns (default: the categories of the loaded rows).
+    Windows are flagged by a fault rule (synth.anomaly.fault_rule): per motion level, each fault
+    statistic's (1 - ``statistic_tail``) quantile on held-out normal windows, extended by
+    ``threshold_margin`` x its distance from the median.
     """
 
     source: Literal["windows", "csv", "shuttle", "nbaiot", "edge_iiotset"] = "windows"
@@ -226,6 +229,8 @@ class AnomalyConfig(_Aggregation):
     batch_size: int = Field(64, ge=1, le=65536)
     learning_rate: float = Field(1e-3, gt=0.0)
     k: float = Field(3.0, gt=0.0)
+    statistic_tail: float = Field(0.01, gt=0.0, lt=0.5)
+    threshold_margin: float = Field(0.25, ge=0.0, le=100.0)
     validation_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     nodes: int = Field(3, ge=2, le=1000)

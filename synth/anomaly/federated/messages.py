@@ -12,9 +12,12 @@ run's seed, profile and anomaly sections)} and, by stage:
   "metrics" {"train_rows", "loss"};
 - "threshold": "model" and "scaling". Reply: "metrics" {"count", "sum", "sum_squares"} of the
   reconstruction errors of its held-out normal rows, from which the server takes the exact
-  global mean and standard deviation;
-- "evaluate": "model", "scaling" and "stage"["threshold"]. Reply: "metrics" {"tp", "fp", "tn",
-  "fn"} and "kinds" ConfigRecord {"names", "rows", "flagged"} on the node's test rows.
+  global mean and standard deviation, and for windows "histograms" ArrayRecord {"counts"}
+  (levels, statistics, bins) int64 of their fault statistics (synth.anomaly.fault_rule), which
+  add up to the pooled histograms the fault rule is read from;
+- "evaluate": "model", "scaling", "stage"["threshold"] and for windows "stage"["fault_rule"]
+  (the rule's JSON). Reply: "metrics" {"tp", "fp", "tn", "fn"} and "kinds" ConfigRecord
+  {"names", "rows", "flagged"} on the node's test rows.
 Flower serialises arrays with numpy.save(allow_pickle=False): no pickled object can travel.
 """
 
@@ -25,21 +28,43 @@ import json
 import numpy as np
 from flwr.app import Array, ArrayRecord, ConfigRecord
 
+from synth.anomaly.fault_rule import STATISTICS, FaultRule, WindowHistograms
 from synth.anomaly.statistics import MinMax
 from synth.core.config import Config
 
-STAGE, DESCRIPTION, RANGE, MODEL, SCALING, METRICS, KINDS = (
-    "stage", "description", "range", "model", "scaling", "metrics", "kinds")
+STAGE, DESCRIPTION, RANGE, MODEL, SCALING, METRICS, KINDS, HISTOGRAMS = (
+    "stage", "description", "range", "model", "scaling", "metrics", "kinds", "histograms")
 STAGES = ("describe", "train", "threshold", "evaluate")
 
 
-def stage_record(stage: str, round_number: int, config: Config, threshold: float | None = None) -> ConfigRecord:
+def stage_record(stage: str, round_number: int, config: Config, threshold: float | None = None,
+                 rule: FaultRule | None = None) -> ConfigRecord:
     """The settings every message carries."""
     shared = config.model_dump(mode="json", include={"seed", "profile", "anomaly"})
     record = {"stage": stage, "round": round_number, "config": json.dumps(shared, sort_keys=True)}
     if threshold is not None:
         record["threshold"] = float(threshold)
+    if rule is not None:
+        record["fault_rule"] = json.dumps(rule.to_json(), sort_keys=True)
     return ConfigRecord(record)
+
+
+def read_rule(record: ConfigRecord) -> FaultRule | None:
+    """The fault rule a stage record carries, or None."""
+    return FaultRule.from_json(json.loads(str(record["fault_rule"]))) if "fault_rule" in record else None
+
+
+def histogram_record(histograms: WindowHistograms) -> ArrayRecord:
+    return ArrayRecord(array_dict={"counts": Array(histograms.counts)})
+
+
+def read_histograms(record: ArrayRecord) -> WindowHistograms:
+    """The histograms of a reply; ValueError unless they have the shape of WindowHistograms and counts >= 0."""
+    counts = record["counts"].numpy() if "counts" in record else np.zeros(0)
+    expected = WindowHistograms.of(np.zeros((0, len(STATISTICS)), np.float32), np.zeros(0, np.int64)).counts.shape
+    if counts.shape != expected or counts.dtype.kind not in "iu" or (counts < 0).any():
+        raise ValueError(f"its histograms are {counts.dtype} {counts.shape}, expected non-negative counts {expected}")
+    return WindowHistograms(counts.astype(np.int64))
 
 
 def range_record(scaling: MinMax) -> ArrayRecord:

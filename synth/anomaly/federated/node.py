@@ -15,11 +15,12 @@ from typing import Callable, Optional
 import numpy as np
 from flwr.app import ConfigRecord, Message, MetricRecord, RecordDict
 
-from synth.anomaly.detector import input_info, model_input, reconstruction_errors
+from synth.anomaly.detector import input_info, model_input, row_scores
+from synth.anomaly.fault_rule import SCORE_THRESHOLD
 from synth.anomaly.federated import messages as m
 from synth.anomaly.partition import NodeRows
-from synth.anomaly.statistics import MinMax, Moments
-from synth.anomaly.training import build_model, fit_epochs
+from synth.anomaly.statistics import MinMax
+from synth.anomaly.training import build_model, fit_epochs, held_out_histograms, held_out_moments
 from synth.core.config import AnomalyConfig, Config, parse_config
 from synth.core.errors import DataError
 from synth.core.runs import hash_arrays
@@ -82,14 +83,21 @@ def _train(site: Site, config: Config, content: RecordDict) -> dict:
 
 def _threshold(site: Site, config: Config, content: RecordDict) -> dict:
     model, info = _loaded(site, config, content)
-    moments = Moments.of(reconstruction_errors(model, model_input(site.rows.validation.x, info)))
-    return {m.METRICS: MetricRecord({"count": moments.count, "sum": moments.total, "sum_squares": moments.squares})}
+    validation = site.rows.validation
+    moments = held_out_moments(model, validation, info)
+    records = {m.METRICS: MetricRecord({"count": moments.count, "sum": moments.total, "sum_squares": moments.squares})}
+    if validation.is_windows:
+        records[m.HISTOGRAMS] = m.histogram_record(held_out_histograms(model, validation, info))
+    return records
 
 
 def _evaluate(site: Site, config: Config, content: RecordDict) -> dict:
     model, info = _loaded(site, config, content)
     test = site.rows.test
-    flags = reconstruction_errors(model, model_input(test.x, info)) > float(content.config_records[m.STAGE]["threshold"])
+    stage = content.config_records[m.STAGE]
+    rule = m.read_rule(stage)
+    threshold = SCORE_THRESHOLD if rule is not None else float(stage["threshold"])
+    flags = row_scores(model, test.x, info, rule) > threshold
     truth = test.anomalous
     counts = {"tp": int(np.sum(flags & truth)), "fp": int(np.sum(flags & ~truth)),
               "tn": int(np.sum(~flags & ~truth)), "fn": int(np.sum(~flags & truth))}

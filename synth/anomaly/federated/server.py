@@ -6,8 +6,9 @@ differs from the majority is left out with one log line), ``rounds`` x "train" (
 the global model for ``local_epochs`` on its rows; the updates are checked (array names, shapes,
 dtype, finite values, norm bound) and averaged weighted by training rows; a malformed update is
 rejected with one log line and the round goes on), "threshold" (the pooled mean + k x std of the
-held-out normal errors, from each node's count, sum and sum of squares) and "evaluate" (each
-node's confusion counts on its test rows). The detector (``detector/``) and the round log
+held-out normal errors, from each node's count, sum and sum of squares; for windows also the
+fault rule, from the sum of each node's histograms of its held-out fault statistics) and
+"evaluate" (each node's confusion counts on its test rows). The detector (``detector/``) and the round log
 (``federated.json``) are written into the output folder.
 """
 
@@ -22,6 +23,7 @@ from flwr.app import Message, RecordDict
 from flwr.serverapp import Grid
 
 from synth.anomaly.detector import input_info, save_detector
+from synth.anomaly.fault_rule import FaultRule, WindowHistograms
 from synth.anomaly.federated import messages as m
 from synth.anomaly.statistics import MinMax, Moments
 from synth.anomaly.training import build_model
@@ -49,9 +51,10 @@ class Federation:
         self.model, self.weights = None, {}
         self.log = {"status": "running", "config": config.model_dump(mode="json"), "stages": []}
 
-    def ask(self, stage: str, round_number: int, node_ids, threshold: float | None = None) -> dict[int, RecordDict]:
+    def ask(self, stage: str, round_number: int, node_ids, threshold: float | None = None,
+            rule: FaultRule | None = None) -> dict[int, RecordDict]:
         """Send one stage to ``node_ids``; returns the replies' content by node id (failures logged)."""
-        content = self._content(stage, round_number, threshold)
+        content = self._content(stage, round_number, threshold, rule)
         messages = [Message(content=content, message_type="train", dst_node_id=n, group_id=f"{stage}-{round_number}")
                     for n in node_ids]
         outcome = send_round(self.grid, messages, self.settings.round_timeout_s)
@@ -61,8 +64,8 @@ class Federation:
                                    "nodes": {self.name_of(n): dict(r[m.METRICS]) for n, r in outcome.replies.items() if m.METRICS in r}})
         return outcome.replies
 
-    def _content(self, stage: str, round_number: int, threshold: float | None) -> RecordDict:
-        content = RecordDict({m.STAGE: m.stage_record(stage, round_number, self.config, threshold)})
+    def _content(self, stage: str, round_number: int, threshold: float | None, rule: FaultRule | None) -> RecordDict:
+        content = RecordDict({m.STAGE: m.stage_record(stage, round_number, self.config, threshold, rule)})
         if stage != "describe":
             content[m.MODEL] = encode_weights(self.weights, self.settings.wire_dtype)
             if self.scaling is not None:
@@ -99,7 +102,7 @@ def _play(run: Federation) -> None:
         _train_round(run, round_number)
         run.write_log()
     stats = _threshold(run)
-    _evaluate(run, stats["threshold"])
+    _evaluate(run, stats)
     _save(run, stats)
 
 
@@ -152,23 +155,54 @@ def _train_round(run: Federation, round_number: int) -> None:
 
 
 def _threshold(run: Federation) -> dict:
-    """Global threshold from the nodes' error moments: with FedAvg exactly as if their held-out rows
-    were pooled; with a robust aggregation the median over nodes of each node's mean + k x std, which
-    one lying node cannot move far."""
+    """Global threshold from the nodes' error moments, and for windows the fault rule from their
+    histograms: with FedAvg exactly as if their held-out rows were pooled; with a robust aggregation
+    the median over nodes of each node's mean + k x std and of each node's rule, which one lying
+    node cannot move far."""
     replies = run.ask("threshold", run.settings.rounds, sorted(run.nodes))
     moments = [Moments(int(c.metric_records[m.METRICS]["count"]), float(c.metric_records[m.METRICS]["sum"]),
                        float(c.metric_records[m.METRICS]["sum_squares"])) for c in replies.values()]
+    histograms = _histograms(run, replies)
+    pooled = run.settings.aggregation == "fedavg"
+    stats = _pooled_threshold(run, moments) if pooled else _median_threshold(run, moments)
+    if histograms:
+        tail, margin = run.settings.statistic_tail, run.settings.threshold_margin
+        rule = sum(histograms[1:], histograms[0]).rule(tail, margin) if pooled else FaultRule.median_of(
+            [h.rule(tail, margin) for h in histograms])
+        stats["fault_rule"] = rule.to_json()
+    return stats
+
+
+def _histograms(run: Federation, replies: dict) -> list[WindowHistograms]:
+    """The fault-statistic histograms of the nodes that sent well-formed ones (others are logged and left out)."""
+    kept = []
+    for node_id, content in replies.items():
+        if m.HISTOGRAMS not in content.array_records:
+            continue
+        try:
+            kept.append(m.read_histograms(content.array_records[m.HISTOGRAMS]))
+        except ValueError as exc:
+            log.warning("node %s: histograms rejected: %s", run.name_of(node_id), exc)
+    return kept
+
+
+def _pooled_threshold(run: Federation, moments: list[Moments]) -> dict:
+    return sum(moments, Moments(0, 0.0, 0.0)).threshold(run.settings.k)
+
+
+def _median_threshold(run: Federation, moments: list[Moments]) -> dict:
     moments = [one for one in moments if one.count > 0]
-    if run.settings.aggregation == "fedavg" or not moments:
-        return sum(moments, Moments(0, 0.0, 0.0)).threshold(run.settings.k)
+    if not moments:
+        return _pooled_threshold(run, moments)
     thresholds = [one.threshold(run.settings.k) for one in moments]
     return {"threshold": float(np.median([t["threshold"] for t in thresholds])), "mean": float(np.median([t["mean"] for t in thresholds])),
             "std": float(np.median([t["std"] for t in thresholds])), "count": int(sum(t["count"] for t in thresholds)),
             "rule": "median over nodes of mean + k x std"}
 
 
-def _evaluate(run: Federation, threshold: float) -> None:
-    replies = run.ask("evaluate", run.settings.rounds, sorted(run.nodes), threshold)
+def _evaluate(run: Federation, stats: dict) -> None:
+    rule = FaultRule.from_json(stats["fault_rule"]) if "fault_rule" in stats else None
+    replies = run.ask("evaluate", run.settings.rounds, sorted(run.nodes), stats["threshold"], rule)
     run.log["evaluation"] = {run.name_of(n): {**dict(c.metric_records[m.METRICS]), "kinds": dict(c.config_records.get(m.KINDS, {}))}
                              for n, c in replies.items()}
 
