@@ -75,6 +75,16 @@ class Detector:
         """(N,) bool: anomalous rows (see the module docstring)."""
         return self.scores(x) > self.score_threshold
 
+    def fired(self, x: np.ndarray) -> list[list[str]]:
+        """Per window, the statistics of the fault rule above their thresholds (empty: normal, or no rule)."""
+        self.check_width(x)
+        rule = self.rule
+        if rule is None:
+            return [[] for _ in range(len(x))]
+        prepared = model_input(x, self.info)
+        values, level = statistics(prepared, reconstruction_errors(self.model, prepared), float(self.info["full_scale_g"]))
+        return [[name for name, above in zip(rule.names, row) if above] for row in rule.reasons(values, level)]
+
     def check_width(self, x: np.ndarray) -> None:
         """DataError when rows ``x`` do not have the shape the model was trained on."""
         expected = tuple(self.info["row_shape"])

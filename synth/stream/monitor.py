@@ -12,6 +12,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from synth.anomaly.detector import Detector
 from synth.classify.train_classifier import load_trained_classifier
 from synth.core.errors import ModelError
 from synth.core.transforms import lsb_to_g
@@ -61,12 +62,25 @@ def autoencoder_check(folder: Path, rate_hz: float, full_scale_g: float) -> Wind
     window = int(realism.info["window"])
     realism.check_matches(window, rate_hz, full_scale_g)
 
+    if realism.info.get("fault_rule"):
+        return WindowCheck(window, _fault_rule_verdict(Detector(realism.model, realism.info)))
+
     def describe(x_g: np.ndarray) -> str:
         error = float(realism.errors(x_g)[0])
         verdict = "ANOMALOUS" if error > realism.threshold else "normal"
         return f"{verdict} (reconstruction error {error:.4g} g^2, threshold {realism.threshold:.4g})"
 
     return WindowCheck(window, describe)
+
+
+def _fault_rule_verdict(detector: Detector) -> Callable[[np.ndarray], str]:
+    """The line for one window (1, T, 3) g of a window anomaly detector with a fault rule: the verdict
+    and the statistics that fired."""
+    def describe(x_g: np.ndarray) -> str:
+        fired = detector.fired(x_g)[0]
+        return f"ANOMALOUS ({', '.join(fired)} above threshold)" if fired else "normal (every fault statistic within its threshold)"
+
+    return describe
 
 
 class Monitor:
