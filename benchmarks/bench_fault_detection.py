@@ -2,7 +2,7 @@
 
 Usage:
   .venv/bin/python benchmarks/bench_fault_detection.py [--config configs/anomaly_st_har.json] [--folds 3]
-      [--out runs/bench_fault_detection] [--quick]
+      [--tail T] [--margin M] [--out runs/bench_fault_detection] [--quick]
 
 ST's BSD-3 recordings (the config's data section: 48-sample windows at 26 Hz, +-4 g) are split by
 recording, each fold in turn: half the recordings train the detector's autoencoder, a quarter set
@@ -56,10 +56,13 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "anomaly_st_har.json")
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench_fault_detection")
+    parser.add_argument("--tail", type=float, help="override anomaly.statistic_tail")
+    parser.add_argument("--margin", type=float, help="override anomaly.threshold_margin")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     config = load_config(args.config)
-    settings = config.anomaly.model_copy(update={"epochs": 2} if args.quick else {})
+    update = {"statistic_tail": args.tail, "threshold_margin": args.margin, "epochs": 2 if args.quick else None}
+    settings = config.anomaly.model_copy(update={k: v for k, v in update.items() if v is not None})
     full_scale_g = load_profile(config.profile).full_scale_g
     windows = load_st_har(rate_hz=26.0, window=config.data.window, stride=config.data.stride)
     x = np.clip(windows.x.astype(np.float32), -full_scale_g, full_scale_g)
