@@ -59,7 +59,7 @@ def evaluate(config: ConfigFile, detector: DetectorOption, out: OutOption = None
 def score(
     detector: DetectorOption,
     input: Annotated[Path, typer.Option("--input", help="Rows to score: a file (or N-BaIoT folder) of the detector's source, or a capture CSV for windows.")],
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="CSV of row, error, anomalous (default: print a summary only).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="CSV of row, error (score for window detectors), anomalous (default: print a summary only).")] = None,
 ) -> None:
     """Flag the anomalous rows of a file with a detector."""
     from synth.anomaly.actions import score_file
