@@ -82,7 +82,8 @@ class Detector:
         if rule is None:
             return [[] for _ in range(len(x))]
         prepared = model_input(x, self.info)
-        values, level = statistics(prepared, reconstruction_errors(self.model, prepared), float(self.info["full_scale_g"]))
+        errors = reconstruction_errors(self.model, prepared)
+        values, level = statistics(prepared, errors, float(self.info["full_scale_g"]), rule.motion_edges_g)
         return [[name for name, above in zip(rule.names, row) if above] for row in rule.reasons(values, level)]
 
     def check_width(self, x: np.ndarray) -> None:
@@ -99,7 +100,7 @@ def row_scores(model, x: np.ndarray, info: dict, rule: FaultRule | None) -> np.n
     errors = reconstruction_errors(model, prepared)
     if rule is None:
         return errors
-    return rule.scores(*statistics(prepared, errors, float(info["full_scale_g"])))
+    return rule.scores(*statistics(prepared, errors, float(info["full_scale_g"]), rule.motion_edges_g))
 
 
 def model_input(x: np.ndarray, info: dict) -> np.ndarray:

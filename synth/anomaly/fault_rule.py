@@ -37,10 +37,11 @@ def levels(motion_g: np.ndarray, edges: tuple[float, ...] = MOTION_EDGES_G) -> n
     return (np.asarray(motion_g, np.float32)[:, None] >= np.asarray(edges, np.float32)[None, :]).sum(axis=1)
 
 
-def statistics(x_g: np.ndarray, errors: np.ndarray, full_scale_g: float) -> tuple[np.ndarray, np.ndarray]:
+def statistics(x_g: np.ndarray, errors: np.ndarray, full_scale_g: float,
+               motion_edges_g: tuple[float, ...] = MOTION_EDGES_G) -> tuple[np.ndarray, np.ndarray]:
     """((N, len(STATISTICS)) float32 statistics with the reconstruction errors last, (N,) levels) of windows."""
     values = np.concatenate([window_features(x_g, full_scale_g), np.asarray(errors, np.float32)[:, None]], axis=1)
-    return values, levels(motion_level(x_g))
+    return values, levels(motion_level(x_g), motion_edges_g)
 
 
 @dataclass(frozen=True)

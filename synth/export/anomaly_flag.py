@@ -10,6 +10,10 @@ here take a raw row of ROW_SIZE values and do, in float32 and in this order:
 4. dequantise: (q - output zero point) * output scale;
 5. error = (sum over i, in index order, of (prepared_i - reconstruction_i)^2) / ROW_SIZE;
 6. flag = !(error <= THRESHOLD): above the threshold, or NaN (a row holding NaN is not normal).
+   A window detector with a fault rule (extra.anomaly.fault_rule, synth.anomaly.fault_rule) flags
+   instead when any of its statistics (synth.anomaly.window_features of the clipped window, then
+   the error) is above the threshold of the window's motion level, or is NaN; the C computes the
+   statistics in the same float32 order as the Python, and its own correctly rounded square root.
 
 Quantisation saturates, but the error compares the reconstruction with the unsaturated
 prepared value: a feature far outside its training range still makes a large error.
@@ -23,7 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synth.anomaly.fault_rule import FaultRule, statistics
 from synth.anomaly.statistics import MIN_RANGE
+from synth.anomaly.window_features import MIN_CHANGES, ROUGHNESS_FLOOR_G2, SPIKE_FLOOR_G
 from synth.core.errors import ConfigError, DataError
 from synth.core.tflite_file import Graph, read_graph
 from synth.export.c_build import run_tflm
@@ -38,7 +44,9 @@ PER_LINE = 4  # values per line of a C initialiser
 class FlagConstants:
     """The numbers NAME_is_anomaly computes with (float32 where the C uses float).
 
-    low, inv_span: (F,) float32 for features, empty for windows; full_scale_g: 0 for features.
+    low, inv_span: (F,) float32 for features, empty for windows; full_scale_g: 0 for features;
+    rule: the window detector's fault rule (thresholds (levels, statistics) float32, motion edges in g)
+    or None (the error against the threshold decides).
     """
 
     windows: bool
@@ -51,6 +59,7 @@ class FlagConstants:
     input_zero_point: int
     output_scale: np.float32
     output_zero_point: int
+    rule: FaultRule | None = None
 
     @property
     def row_size(self) -> int:
@@ -73,13 +82,17 @@ def flag_constants(anomaly: dict, graph: Graph) -> FlagConstants:
         low, inv_span = _scaling(anomaly, windows, int(np.prod(shape)))
         threshold = np.float32(anomaly["threshold"])
         full_scale = np.float32(anomaly["full_scale_g"] if windows else 0.0)
+        rule = _fault_rule(anomaly.get("fault_rule"), shape if windows else None)
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"the manifest's extra.anomaly is incomplete or malformed ({type(exc).__name__}: {exc})") from None
-    if not np.all(np.isfinite(np.concatenate([low, inv_span, [threshold, full_scale]]))) or (windows and full_scale <= 0):
-        raise ConfigError("the manifest's extra.anomaly holds a threshold, scaling or full scale that is not a finite float32")
+    numbers = [low, inv_span, [threshold, full_scale]]
+    numbers += [] if rule is None else [rule.thresholds.ravel(), np.float32(rule.motion_edges_g)]
+    if not np.all(np.isfinite(np.concatenate(numbers))) or (windows and full_scale <= 0):
+        raise ConfigError("the manifest's extra.anomaly holds a threshold, scaling, full scale or fault rule value "
+                          "that is not a finite float32")
     inp, out = _tensors(graph, int(np.prod(shape)))
     return FlagConstants(windows, shape, threshold, low, inv_span, full_scale, np.float32(inp.scale), inp.zero_point,
-                         np.float32(out.scale), out.zero_point)
+                         np.float32(out.scale), out.zero_point, rule)
 
 
 def _input_kind(value) -> bool:
@@ -87,6 +100,24 @@ def _input_kind(value) -> bool:
     if value not in ("features", "windows"):
         raise ValueError(f"input is {value!r}, not 'features' or 'windows'")
     return value == "windows"
+
+
+def _fault_rule(value, window_shape: tuple[int, ...] | None) -> FaultRule | None:
+    """The FaultRule of the block's "fault_rule" (None without one); ValueError when it does not fit
+    ``window_shape`` (T, 3) (None for a features detector, which has no rule)."""
+    if value is None:
+        return None
+    if window_shape is None or len(window_shape) != 2 or window_shape[0] < 3 or window_shape[1] != 3:
+        rows = window_shape or "features"
+        raise ValueError(f"a fault rule needs windows of at least 3 samples x 3 axes, the rows are {rows}")
+    try:
+        with np.errstate(over="ignore"):  # a threshold past float32 becomes inf, which flag_constants refuses
+            rule = FaultRule.from_json(value)
+    except DataError as exc:
+        raise ValueError(str(exc)) from None
+    if not rule.motion_edges_g:
+        raise ValueError("a fault rule needs at least one motion edge")
+    return rule
 
 
 def _scaling(anomaly: dict, windows: bool, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -151,7 +182,17 @@ def device_flags(tflite: bytes, anomaly: dict, rows: np.ndarray) -> tuple[np.nda
         prepared = prepare_rows(rows, c)
         codes = quantize_rows(prepared, c)
         errors = row_errors(prepared, run_tflm(tflite, [codes.reshape(len(codes), *graph.tensors[graph.inputs[0]].shape)]), c)
-    return errors, ~(errors <= c.threshold)
+        if c.rule is None:
+            return errors, ~(errors <= c.threshold)
+        windows = prepared.reshape(len(prepared), *c.row_shape)
+        return errors, c.rule.flags(*fault_statistics(windows, errors, c.full_scale_g, c.rule.motion_edges_g))
+
+
+def fault_statistics(windows: np.ndarray, errors: np.ndarray, full_scale_g: float,
+                     motion_edges_g: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(statistics (N, len(STATISTICS)) float32, motion levels (N,) int at ``motion_edges_g``) of clipped windows
+    (N, T, 3) float32 g and their reconstruction errors (N,), as NAME_fault_statistics computes them."""
+    return statistics(windows, errors, full_scale_g, motion_edges_g)
 
 
 def config_values(graph: Graph, manifest: dict) -> dict | None:
@@ -165,7 +206,19 @@ def config_values(graph: Graph, manifest: dict) -> dict | None:
             "k": repr(float(anomaly.get("k") or 0.0)), "count": anomaly.get("count"), "training": anomaly.get("training"),
             "feature_names": _initializer(names) if len(names) == c.row_size else None,
             "low": _initializer([c_float(v) for v in c.low]), "inv_span": _initializer([c_float(v) for v in c.inv_span]),
-            "full_scale_g": c_float(c.full_scale_g)}
+            "full_scale_g": c_float(c.full_scale_g), "rule": _rule_values(c.rule)}
+
+
+def _rule_values(rule: FaultRule | None) -> dict | None:
+    """C literals of a fault rule (config.h.j2, anomaly.c.j2): names, edges, thresholds, the statistics' constants."""
+    if rule is None:
+        return None
+    rows = [_initializer([c_float(v) for v in level]) for level in rule.thresholds]
+    return {"names": list(rule.names), "levels": len(rule.thresholds),
+            "names_initializer": _initializer([f'"{c_string(n)}"' for n in rule.names]),
+            "edges": _initializer([c_float(e) for e in rule.motion_edges_g]), "thresholds": _initializer(rows, 1),
+            "min_changes": MIN_CHANGES, "spike_floor_g": c_float(SPIKE_FLOOR_G),
+            "roughness_floor_g2": c_float(ROUGHNESS_FLOOR_G2)}
 
 
 def anomaly_files(graph: Graph, name: str, source: str, manifest: dict, runtime: str) -> dict[str, str]:
@@ -180,7 +233,7 @@ def anomaly_files(graph: Graph, name: str, source: str, manifest: dict, runtime:
     return {f"{name}_anomaly.{ext}": env.get_template(f"anomaly/anomaly.{ext}.j2").render(values) for ext in ("h", "c")}
 
 
-def _initializer(literals: list[str]) -> str:
-    """A brace initialiser for a macro, PER_LINE values a line (continued with backslashes)."""
-    lines = [", ".join(literals[i : i + PER_LINE]) for i in range(0, len(literals), PER_LINE)]
+def _initializer(literals: list[str], per_line: int = PER_LINE) -> str:
+    """A brace initialiser for a macro, ``per_line`` values a line (continued with backslashes)."""
+    lines = [", ".join(literals[i : i + per_line]) for i in range(0, len(literals), per_line)]
     return "{ " + ", \\\n    ".join(lines) + " }"

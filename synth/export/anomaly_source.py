@@ -11,6 +11,8 @@ Rows come from the detector's own config (``info["config"]``, relative paths fro
 directory) or from ``--config``. Representative data: the prepared normal training rows, always
 with the rows holding the smallest and largest prepared value, so that the int8 input covers the
 training range. Held-out: validation + test rows in a seeded order, labelled normal / anomalous.
+A window detector's fault rule (``info["fault_rule"]``) goes into the manifest with its threshold:
+the device then flags by the rule, and so do both sides of the flag report.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ import numpy as np
 
 from synth.anomaly.dataset import load_anomaly_data
 from synth.anomaly.detector import load_detector
+from synth.anomaly.fault_rule import FaultRule
 from synth.anomaly.metrics import detection_metrics
 from synth.core.config import load_config, parse_config, require
 from synth.core.errors import DataError, ModelError
 from synth.core.rows import concat_rows
 from synth.core.runs import hash_file
-from synth.export.anomaly_flag import device_flags
+from synth.export.anomaly_flag import device_flags, fault_statistics
 from synth.export.export_source import ExportSource, pick_rows, profile_constants
 from synth.realism.filter import INFO_FILE, MODEL_FILE
 
@@ -61,14 +64,23 @@ class DetectorSource(ExportSource):
     def flag_report(self, tflite: bytes) -> dict:
         """Flags of every held-out row by the float Keras detector and by the device's int8 path."""
         float_errors = self.detector.errors(self.raw_held_out)
-        float_flags = float_errors > self.detector.threshold
+        float_flags = self._float_flags(float_errors)
         int8_errors, int8_flags = device_flags(tflite, self.metadata["anomaly"], self.raw_held_out)
         changed = float_flags != int8_flags
         return {"data": "held-out rows (the detector's validation and test rows)",
                 "flags": {"rows": int(len(changed)), "changed": int(changed.sum()), "changed_share": float(changed.mean()),
-                          "float": _detection(self.anomalous, float_errors, self.detector.threshold),
-                          "int8": _detection(self.anomalous, int8_errors, float(np.float32(self.detector.threshold))),
+                          "float": _detection(self.anomalous, float_flags), "int8": _detection(self.anomalous, int8_flags),
                           "error_abs_diff_max": float(np.max(np.abs(int8_errors - float_errors)))}}
+
+    def _float_flags(self, errors: np.ndarray) -> np.ndarray:
+        """(N,) bool flags of the held-out rows by the float detector: its fault rule over the windows and
+        ``errors`` (N,) when it has one, else errors above the threshold."""
+        rule = self.metadata["anomaly"].get("fault_rule")
+        if rule is None:
+            return errors > self.detector.threshold
+        rule = FaultRule.from_json(rule)
+        windows = self.detector.prepare(self.raw_held_out)
+        return rule.flags(*fault_statistics(windows, errors, self.detector.info["full_scale_g"], rule.motion_edges_g))
 
 
 def detector_source(source: Path, config: Optional[str | Path], max_samples: int, seed: int) -> DetectorSource:
@@ -133,11 +145,13 @@ def _metadata(source: Path, info: dict, profile: str) -> dict:
 
 
 def anomaly_constants(info: dict) -> dict:
-    """What the device needs to flag a raw row: input kind, row shape, scaling or full scale, threshold."""
+    """What the device needs to flag a raw row: input kind, row shape, scaling or full scale, threshold, and a
+    window detector's fault rule when it has one."""
     keys = ("input", "row_shape", "feature_names", "threshold", "k", "mean", "std", "count", "units", "training")
     constants = {key: info.get(key) for key in keys}
     if info["input"] == "windows":
-        return constants | {"full_scale_g": float(info["full_scale_g"])}
+        rule = {"fault_rule": info["fault_rule"]} if info.get("fault_rule") is not None else {}
+        return constants | {"full_scale_g": float(info["full_scale_g"])} | rule
     return constants | {"scaling": {"low": list(info["scaling"]["low"]), "high": list(info["scaling"]["high"])}}
 
 
@@ -149,7 +163,7 @@ def _preprocessing(windows: bool) -> dict:
             "done_by": "caller (NAME_is_anomaly of synth export-c does it)", "steps": steps}
 
 
-def _detection(anomalous: np.ndarray, errors: np.ndarray, threshold: float) -> dict:
-    """{flagged, tpr, fpr, precision, f1} of errors (N,) > threshold against the truth (None where undefined)."""
-    metrics = detection_metrics(anomalous, np.asarray(errors, np.float64), threshold)
+def _detection(anomalous: np.ndarray, flags: np.ndarray) -> dict:
+    """{flagged, tpr, fpr, precision, f1} of flags (N,) bool against the truth (None where undefined)."""
+    metrics = detection_metrics(anomalous, np.asarray(flags, np.float64), 0.5)  # a flag is a 0 / 1 score over 0.5
     return {"flagged": metrics["tp"] + metrics["fp"], **{k: metrics[k] for k in ("tpr", "fpr", "precision", "f1")}}

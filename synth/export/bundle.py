@@ -24,6 +24,9 @@ MODEL_FILE = "model.tflite"
 MANIFEST_FILE = "manifest.json"
 RUNNER_FILE = "run.py"
 RUNNER_SOURCE = Path(__file__).resolve().parent / "pi_runner.py"
+# a window detector's fault statistics, which run.py imports from beside it (numpy only)
+FEATURES_FILE = "window_features.py"
+FEATURES_SOURCE = Path(__file__).resolve().parents[1] / "anomaly" / FEATURES_FILE
 
 
 def export_model(kind: str, source: str | Path, target: str, out: str | Path, config: Optional[str | Path] = None,
@@ -43,6 +46,8 @@ def export_model(kind: str, source: str | Path, target: str, out: str | Path, co
         write_json(folder / MANIFEST_FILE, manifest)
         if target == "pi":
             write_bytes(folder / RUNNER_FILE, RUNNER_SOURCE.read_bytes())
+            if manifest["extra"].get("anomaly", {}).get("fault_rule"):
+                write_bytes(folder / FEATURES_FILE, FEATURES_SOURCE.read_bytes())
     return manifest
 
 

@@ -14,7 +14,8 @@ Install: ``pip install numpy ai-edge-litert``. Reads manifest.json and model.tfl
   python3 run.py flag ROWS
       anomaly detector bundles (synth anomaly): ROWS is an .npz (array "x") or a CSV of raw rows
       (features in training units, or flattened windows in g); prints the reconstruction error
-      and normal / ANOMALOUS per row (scaled or clipped as the manifest's extra.anomaly says).
+      and normal / ANOMALOUS per row (scaled or clipped as the manifest's extra.anomaly says;
+      window detectors judge by their fault rule, with window_features.py shipped beside run.py).
 """
 
 import argparse
@@ -102,7 +103,19 @@ def flag(manifest, interpreter, rows):
         low, high = (np.asarray(anomaly["scaling"][k], np.float64) for k in ("low", "high"))
         x = ((rows - low) / np.maximum(high - low, 1e-12)).astype(np.float32)
     errors = np.mean((run(manifest, interpreter, [x]).reshape(len(x), -1) - x.reshape(len(x), -1)) ** 2, axis=1)
-    return errors, errors > anomaly["threshold"]
+    if anomaly.get("fault_rule") is None:
+        return errors, errors > anomaly["threshold"]
+    return errors, fault_rule_flags(anomaly["fault_rule"], x, errors, anomaly["full_scale_g"])
+
+
+def fault_rule_flags(rule, x, errors, full_scale_g):
+    """(N,) bool: windows with a fault statistic or the error above its motion level's threshold (or NaN)."""
+    sys.path.insert(0, str(HERE))
+    from window_features import motion_level, window_features  # shipped beside run.py (numpy only)
+
+    values = np.concatenate([window_features(x, full_scale_g), np.asarray(errors, np.float32)[:, None]], axis=1)
+    level = (motion_level(x)[:, None] >= np.asarray(rule["motion_edges_g"], np.float32)[None, :]).sum(axis=1)
+    return ~(values <= np.asarray(rule["thresholds"], np.float32)[level]).all(axis=1)
 
 
 def main(argv=None):
