@@ -26,6 +26,7 @@ from synth.gan import commands as gan_commands
 from synth.realism import commands as realism_commands
 from synth.share import commands as share_commands
 from synth.stream import commands as stream_commands
+from synth.validate import commands as validate_commands
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter is not for users
 
@@ -48,7 +49,7 @@ app.command()(gan_commands.finetune)
 app.command()(stream_commands.stream)
 app.command("export")(export_commands.export)
 app.command("export-c")(export_commands.export_c_command)
-app.command("validate")(export_commands.validate_command)
+app.command("validate")(validate_commands.validate_command)
 app.add_typer(share_commands.app, name="share")
 app.add_typer(anomaly_commands.app, name="anomaly")
 

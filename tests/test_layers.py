@@ -9,7 +9,7 @@ from pathlib import Path
 
 SYNTH = Path(__file__).resolve().parents[1] / "synth"
 LAYERS = [["core"], ["data", "models", "federated"], ["classify"], ["realism"], ["gan", "anomaly"],
-          ["evaluate", "export", "share"], ["stream"], ["cli"]]
+          ["evaluate", "export", "share"], ["stream"], ["validate"], ["cli"]]
 RANK = {stage: rank for rank, stages in enumerate(LAYERS) for stage in stages}
 HEAVY = ("tensorflow", "keras", "flwr", "scipy", "pandas")
 

@@ -12,7 +12,7 @@ from synth.core.errors import ModelError
 from synth.export import c_build
 from synth.export.c_export import export_c
 from synth.export.float_boundary import split_float_boundary
-from synth.export.validation_inputs import float_inputs
+from synth.validate.inputs import float_inputs
 from synth.core.tflite_file import read_graph
 
 ZOO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "st_model_zoo_wisdm"

@@ -18,6 +18,7 @@ import numpy as np
 
 from synth.core.errors import ConfigError, TargetError
 from synth.export import c_build
+from synth.validate.serial_target import MODEL_ID_HEX, run_serial
 
 QEMU_BOARD = c_build.B_L475E_IOT01A
 # the same board on the desk: no semihosting (without a debugger it would fault), the run never ends
@@ -82,15 +83,11 @@ def run_qemu(folder: Path, name: str, packed: np.ndarray, output_size: int, outp
 
 def run_port(port: str, packed: np.ndarray, output_size: int, output_dtype, model_sha256: str) -> TargetRun:
     """A board on ``port`` running the serial validation firmware of this model."""
-    from synth.export.serial_target import run_serial  # pyserial: only for a board on a port
-
     outputs, cycles = run_serial(port, packed, output_size, output_dtype, model_sha256)
     return TargetRun(f"board on {port}", outputs, cycles, on_device=True)
 
 
 def build_board_firmware(folder: Path, name: str, model_sha256: str) -> tuple[Path, Path]:
     """(ELF, flash image) of the serial validation firmware for the B-L475E-IOT01A, from the C in ``folder``."""
-    from synth.export.serial_target import MODEL_ID_HEX
-
     elf = c_build.build_serial_validation(folder, name, model_sha256[:MODEL_ID_HEX], SILICON_BOARD)
     return elf, c_build.flash_image(elf)

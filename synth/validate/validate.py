@@ -22,11 +22,12 @@ import numpy as np
 from synth.core.atomic import build_directory, check_directory_target, write_json
 from synth.core.errors import ConfigError, TargetError
 from synth.core.tflite_file import load_tflite, read_graph
-from synth.export import c_build, validation_targets
+from synth.export import c_build
 from synth.export.c_export import check_manifest_matches, export_c, read_manifest
-from synth.export.validation_inputs import ValidationInputs, combine, data_inputs, random_inputs
+from synth.validate import targets
+from synth.validate.inputs import ValidationInputs, combine, data_inputs, random_inputs
 
-TARGETS = ("host", "qemu")  # or a serial port (validation_targets.is_port)
+TARGETS = ("host", "qemu")  # or a serial port (targets.is_port)
 FIRMWARE_FILE = "firmware.json"
 C_NAME = "synth_model"
 REPORT_FILE = "validation.json"
@@ -40,11 +41,11 @@ def validate(tflite_path: Path, out: Path, manifest_path: Path | None = None, da
 
     TargetError (after the report is written) when a runtime's outputs differ from the reference.
     """
-    if target not in TARGETS and not validation_targets.is_port(target):
+    if target not in TARGETS and not targets.is_port(target):
         raise ConfigError(f"unknown --target {target!r} (allowed: {', '.join(TARGETS)}, or a serial port such as "
                           "/dev/ttyACM0, COM5 or socket://HOST:PORT)")
     check_directory_target(out, force)
-    validation_targets.check_tools(target)
+    targets.check_tools(target)
     tflite = load_tflite(tflite_path)
     manifest = read_manifest(manifest_path)
     check_manifest_matches(manifest, tflite, tflite_path, manifest_path)
@@ -68,16 +69,16 @@ def build_firmware(tflite_path: Path, out: Path, manifest_path: Path | None = No
     """Write the serial validation firmware of the model for the B-L475E-IOT01A into OUT (ELF, flash
     image, its C, firmware.json); returns firmware.json's content."""
     check_directory_target(out, force)
-    validation_targets.check_tools("firmware")
+    targets.check_tools("firmware")
     tflite = load_tflite(tflite_path)
     manifest = read_manifest(manifest_path)
     check_manifest_matches(manifest, tflite, tflite_path, manifest_path)
     sha256 = hashlib.sha256(tflite).hexdigest()
     with build_directory(out, force) as staging:
         export_c(tflite_path, staging / C_FOLDER, runtime="standalone", name=C_NAME, manifest_path=manifest_path)
-        elf, image = validation_targets.build_board_firmware(staging / C_FOLDER, C_NAME, sha256)
+        elf, image = targets.build_board_firmware(staging / C_FOLDER, C_NAME, sha256)
         elf, image = (Path(p).replace(staging / p.name) for p in (elf, image))
-        info = {"model": {"file": Path(tflite_path).name, "sha256": sha256}, "board": validation_targets.SILICON_BOARD.machine,
+        info = {"model": {"file": Path(tflite_path).name, "sha256": sha256}, "board": targets.SILICON_BOARD.machine,
                 "elf": elf.name, "flash_image": image.name, "flash_address": "0x08000000",
                 "size": c_build.arm_size(elf), "serial": {"baud": 115200, "link": "USART1 (ST-LINK virtual COM port)"}}
         write_json(staging / FIRMWARE_FILE, info)
@@ -91,11 +92,11 @@ def _run_all(tflite: bytes, tflite_path: Path, manifest_path, graph, inputs: Val
     output = graph.tensors[graph.outputs[0]]
     dtype, size = (np.float32 if output.dtype is np.float32 else np.int8), output.size
     reference = c_build.run_tflm(tflite, inputs.per_input).reshape(len(inputs), size)
-    runs = [validation_targets.run_host(folder, C_NAME, inputs.packed, size, dtype)]
+    runs = [targets.run_host(folder, C_NAME, inputs.packed, size, dtype)]
     if target == "qemu":
-        runs.append(validation_targets.run_qemu(folder, C_NAME, inputs.packed, size, dtype))
+        runs.append(targets.run_qemu(folder, C_NAME, inputs.packed, size, dtype))
     elif target != "host":
-        runs.append(validation_targets.run_port(target, inputs.packed, size, dtype, hashlib.sha256(tflite).hexdigest()))
+        runs.append(targets.run_port(target, inputs.packed, size, dtype, hashlib.sha256(tflite).hexdigest()))
     scores = len(output.shape) == 2 and size > 1  # a (1, C) output: one score per class
     return {
         "model": {"file": tflite_path.name, "sha256": hashlib.sha256(tflite).hexdigest(), "bytes": len(tflite),
@@ -141,7 +142,7 @@ def _accuracy(outputs: np.ndarray, inputs: ValidationInputs) -> dict:
     return {"accuracy": float((outputs[labelled].argmax(axis=1) == inputs.labels[labelled]).mean())}
 
 
-def _cycles(run: validation_targets.TargetRun) -> dict:
+def _cycles(run: targets.TargetRun) -> dict:
     if not run.on_device:
         return {}
     if run.cycles is None:

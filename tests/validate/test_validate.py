@@ -15,9 +15,10 @@ from test_cli import assert_one_line_error
 
 from synth.core.errors import TargetError
 from synth.core.npz import save_npz
-from synth.export import c_build, validate as validate_module, validation_targets
-from synth.export.validate import validate
-from synth.export.validation_targets import TargetRun
+from synth.export import c_build
+from synth.validate import targets, validate as validate_module
+from synth.validate.validate import validate
+from synth.validate.targets import TargetRun
 
 ZOO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "st_model_zoo_wisdm"
 MODEL = ZOO / "ign_wl_24" / "ign_wl_24_int8.tflite"  # float32 interface, input (1, 24, 3, 1), 4 classes
@@ -85,7 +86,7 @@ def test_the_same_seed_gives_the_same_report(tmp_path):
 
 
 def test_a_target_that_computes_otherwise_names_the_first_difference(tmp_path, monkeypatch):
-    real_run_host = validation_targets.run_host
+    real_run_host = targets.run_host
 
     def off_by_one_bit(*args) -> TargetRun:
         run = real_run_host(*args)
@@ -93,7 +94,7 @@ def test_a_target_that_computes_otherwise_names_the_first_difference(tmp_path, m
         outputs.view(np.int32)[3, 1] += 1  # one float32 output one unit in the last place away
         return TargetRun(run.name, outputs)
 
-    monkeypatch.setattr(validation_targets, "run_host", off_by_one_bit)
+    monkeypatch.setattr(targets, "run_host", off_by_one_bit)
     with pytest.raises(TargetError, match=r"host C differs from tflite-micro: input 3 \(random\), output 1: "):
         validate(MODEL, tmp_path / "out", random_count=8)
     report = json.loads((tmp_path / "out" / "validation.json").read_text())  # the report says what differed
@@ -113,9 +114,9 @@ def test_a_board_that_stops_answers_garbage_or_hangs_is_one_line(failure, fragme
             raise failure
         return failure
 
-    monkeypatch.setattr(validation_targets.c_build, "build_cortex_m4", lambda *args: tmp_path / "firmware.elf")
-    monkeypatch.setattr(validation_targets.c_build, "run_firmware", run_firmware)
-    monkeypatch.setattr(validation_targets, "check_tools", lambda target: None)
+    monkeypatch.setattr(targets.c_build, "build_cortex_m4", lambda *args: tmp_path / "firmware.elf")
+    monkeypatch.setattr(targets.c_build, "run_firmware", run_firmware)
+    monkeypatch.setattr(targets, "check_tools", lambda target: None)
     with pytest.raises(TargetError, match=fragment):
         validate(MODEL, tmp_path / "out", target="qemu", random_count=8)
     assert not (tmp_path / "out").exists()  # nothing half-written
@@ -218,7 +219,7 @@ def _hello(sha: str | None = None, input_bytes: int = 288, output_bytes: int = 1
     (lambda: FakeBoard(_hello()), "stopped answering at input 0"),
 ], ids=["silent", "garbage hello", "another model", "garbage answer", "short answer", "short frame", "stops"])
 def test_a_board_on_a_port_that_is_silent_garbled_or_another_models_is_one_line(board, fragment, tmp_path, monkeypatch):
-    from synth.export import serial_target
+    from synth.validate import serial_target
 
     monkeypatch.setattr(serial_target, "HELLO_TIMEOUT_S", 1.5)
     monkeypatch.setattr(serial_target, "ANSWER_TIMEOUT_S", 1.5)
