@@ -15,6 +15,7 @@ from test_cli import assert_one_line_error
 
 from synth.core.errors import TargetError
 from synth.core.npz import save_npz
+from synth.data.st_har import load_st_har
 from synth.export import c_build
 from synth.validate import targets, validate as validate_module
 from synth.validate.validate import validate
@@ -36,14 +37,15 @@ needs_board = pytest.mark.skipif(
 
 @pytest.fixture
 def dataset(tmp_path) -> Path:
-    """A synth generate folder: 12 windows of 48 samples (two model crops each), board face-up with some motion."""
-    rng = np.random.default_rng(5)
-    mg = np.array([0.0, 0.0, 1000.0]) + rng.normal(0, 150, (12, 48, 3))
+    """A synth generate folder of 12 real windows of 48 samples (two 24-sample crops each): 4 per class of
+    ST's BSD-3 recordings, as +-4 g LSB codes."""
+    real = load_st_har(rate_hz=26.0, window=48, stride=48)
+    picked = np.concatenate([np.flatnonzero(real.y == c)[:4] for c in range(3)])
     folder = tmp_path / "dataset"
     folder.mkdir()
     save_npz(folder / "dataset.npz", {
-        "lsb": np.round(mg / SENSITIVITY_MG_PER_LSB).astype(np.int16), "y": np.arange(12) % 3,
-        "classes": np.array(["stationary", "walking", "running"]), "rate_hz": np.float64(26.0),
+        "lsb": np.round(real.x[picked] * 1000.0 / SENSITIVITY_MG_PER_LSB).astype(np.int16), "y": real.y[picked],
+        "classes": np.array(real.classes), "rate_hz": np.float64(26.0),
         "sensitivity_mg_per_lsb": np.float64(SENSITIVITY_MG_PER_LSB)})
     return folder
 
@@ -76,6 +78,13 @@ def test_host_and_board_equal_tflite_micro_on_random_and_real_windows(run_cli, d
     assert table[0].startswith("ign_wl_24_int8.tflite: 16 random + 24 data inputs (16 labelled)")
     assert any(line.startswith("b-l475e-iot01a (QEMU)") and "100.00 %" in line for line in table)
     assert (tmp_path / "out" / "c" / "validation_b_l475e_iot01a.elf").is_file()
+
+
+@pytest.mark.parametrize("name", ("gmp_wl_24", "gmp_wl_48", "ign_wl_24", "ign_wl_48"))
+def test_every_zoo_model_computes_on_the_host_c_what_tflite_micro_does_on_real_windows(name, dataset, tmp_path):
+    report = validate(ZOO / name / f"{name}_int8.tflite", tmp_path / "out", data=dataset, random_count=16)
+    assert report["inputs"]["data"] == 24 // (2 if name.endswith("48") else 1)  # 48-sample models: one crop a window
+    assert report["runtimes"]["host C"]["identical_share"] == 1.0
 
 
 def test_the_same_seed_gives_the_same_report(tmp_path):
