@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.anomaly.fault_rule import SCORE_THRESHOLD, FaultRule, statistics
+from synth.anomaly.fault_rule import MOTION_EDGES_G, SCORE_THRESHOLD, FaultRule, statistics
 from synth.anomaly.statistics import MinMax
 from synth.core.atomic import build_directory, save_keras, write_json
 from synth.core.errors import DataError, ModelError
@@ -81,9 +81,7 @@ class Detector:
         rule = self.rule
         if rule is None:
             return [[] for _ in range(len(x))]
-        prepared = model_input(x, self.info)
-        errors = reconstruction_errors(self.model, prepared)
-        values, level = statistics(prepared, errors, float(self.info["full_scale_g"]), rule.motion_edges_g)
+        values, level = window_statistics(self.model, x, self.info, rule.motion_edges_g)
         return [[name for name, above in zip(rule.names, row) if above] for row in rule.reasons(values, level)]
 
     def check_width(self, x: np.ndarray) -> None:
@@ -96,11 +94,18 @@ class Detector:
 
 def row_scores(model, x: np.ndarray, info: dict, rule: FaultRule | None) -> np.ndarray:
     """(N,) float64: the reconstruction errors of raw rows, or their FaultRule.scores when a rule is given."""
+    if rule is None:
+        return reconstruction_errors(model, model_input(x, info))
+    return rule.scores(*window_statistics(model, x, info, rule.motion_edges_g))
+
+
+def window_statistics(model, x: np.ndarray, info: dict,
+                      motion_edges_g: tuple[float, ...] = MOTION_EDGES_G) -> tuple[np.ndarray, np.ndarray]:
+    """(fault statistics (N, S) float32, motion levels (N,)) of raw windows x (N, T, 3) g, clipped as the
+    model takes them, with the model's reconstruction errors as the last statistic."""
     prepared = model_input(x, info)
     errors = reconstruction_errors(model, prepared)
-    if rule is None:
-        return errors
-    return rule.scores(*statistics(prepared, errors, float(info["full_scale_g"]), rule.motion_edges_g))
+    return statistics(prepared, errors, float(info["full_scale_g"]), motion_edges_g)
 
 
 def model_input(x: np.ndarray, info: dict) -> np.ndarray:

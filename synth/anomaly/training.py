@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.anomaly.detector import input_info, model_input, reconstruction_errors
-from synth.anomaly.fault_rule import WindowHistograms, statistics
+from synth.anomaly.detector import input_info, model_input, reconstruction_errors, window_statistics
+from synth.anomaly.fault_rule import WindowHistograms
 from synth.anomaly.statistics import MinMax, Moments
 from synth.core.config import AnomalyConfig
 from synth.core.rows import Rows
@@ -54,8 +54,7 @@ def held_out_moments(model, validation: Rows, info: dict) -> Moments:
 
 def held_out_histograms(model, validation: Rows, info: dict) -> WindowHistograms:
     """Histograms of the fault statistics of held-out normal windows (see synth.anomaly.fault_rule)."""
-    prepared = model_input(validation.x, info)
-    return WindowHistograms.of(*statistics(prepared, reconstruction_errors(model, prepared), float(info["full_scale_g"])))
+    return WindowHistograms.of(*window_statistics(model, validation.x, info))
 
 
 def train_detector(train: Rows, validation: Rows, settings: AnomalyConfig, seed: int,
