@@ -9,17 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from synth.core.atomic import build_directory, check_directory_target, write_bytes, write_json
-from synth.core.errors import ConfigError, ModelError
+from synth.core.atomic import build_directory, write_bytes, write_json
 from synth.core.tflite_file import read_model
 from synth.export.arena import probe_arena
 from synth.export.audit import audit_ops
 from synth.export.manifest import build_manifest
 from synth.export.quantize import load_export_source, quantize_to_int8
-from synth.export.sources import KINDS
+from synth.export.request import check_request
 from synth.export.verify import verify
 
-TARGETS = ("stm32", "pi")
 MODEL_FILE = "model.tflite"
 MANIFEST_FILE = "manifest.json"
 RUNNER_FILE = "run.py"
@@ -49,14 +47,3 @@ def export_model(kind: str, source: str | Path, target: str, out: str | Path, co
             if manifest["extra"].get("anomaly", {}).get("fault_rule"):
                 write_bytes(folder / FEATURES_FILE, FEATURES_SOURCE.read_bytes())
     return manifest
-
-
-def check_request(kind: str, source: str | Path, target: str, out: str | Path, force: bool = False) -> None:
-    """Refuse an unknown kind or target, a missing source or an unusable ``out`` (cheap: before TensorFlow loads)."""
-    if kind not in KINDS:
-        raise ModelError(f"unknown model kind {kind!r} (allowed: {', '.join(KINDS)})")
-    if target not in TARGETS:
-        raise ConfigError(f"unknown target {target!r} (allowed: {', '.join(TARGETS)})")
-    if not Path(source).exists():
-        raise ModelError(f"{kind} not found: {source}")
-    check_directory_target(out, force)

@@ -25,12 +25,13 @@ def export(
     seed: Annotated[int, typer.Option(min=0, max=SEED_MAX, help="Seed of the representative subset and the generator's noise.")] = 0,
 ) -> None:
     """Quantise to full int8, audit the ops against tflite-micro, verify on tflite-micro and LiteRT, write a manifest."""
-    from synth.export.bundle import check_request, export_model  # NumPy, pydantic, Jinja: not for `synth --help`
+    from synth.export.request import check_request
 
     check_request(model, source, target, out, force)  # one-line errors before the slow TensorFlow import
     load_tensorflow()
     with warnings.catch_warnings(), library_output_muted():  # converter logs and deprecation notices are not for users
         warnings.simplefilter("ignore")
+        from synth.export.bundle import export_model  # Keras and LiteRT: their native start-up lines are muted here
         manifest = export_model(model, source, target, out, config=config, force=force, seed=seed)
     typer.echo(_summary(manifest, out))
 

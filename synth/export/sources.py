@@ -38,11 +38,11 @@ from synth.data.st_har import load_st_har
 from synth.export.anomaly_source import detector_source, is_detector_folder
 from synth.export.export_source import DEFAULT_PROFILE, ExportSource, pick_rows, profile_constants
 from synth.export.generator_window import ASSEMBLY
+from synth.export.request import KINDS
 from synth.models.artifact import load_generator
 from synth.models.zoo import DEVICE_OFFSET_UNIT_G, device_core, get_class_scales
 from synth.realism.filter import load_realism_filter
 
-KINDS = ("generator", "classifier", "autoencoder")
 BSD3_WINDOW = 26
 BSD3_INPUT_SCALE_G = 4.0  # ST's BSD-3 model takes mg / 4000 = g / 4
 GENERATOR_SAMPLES = 600  # seeded noise vectors (a multiple of the class count keeps them balanced)
