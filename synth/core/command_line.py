@@ -7,14 +7,13 @@ passed their checks, so that ``synth --help`` and bad input answer at once.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated, Callable, Iterable, Optional
 
 import typer
 import typer.core
 
-from synth.core.quiet import library_output_muted, quiet_tensorflow_loggers, set_muting
+from synth.core.quiet import library_output_muted, quiet_tensorflow_loggers, set_muting, show_synth_log
 
 INTERRUPTED = 130  # exit code of a command ended by Ctrl-C (128 + SIGINT)
 
@@ -35,10 +34,10 @@ def command_group(help: str, **options) -> typer.Typer:
 
 
 def start_session(debug: bool) -> None:
-    """Set up one ``synth`` run: library output muted and logging at INFO, or everything shown (debug)."""
+    """Set up one ``synth`` run: library output muted and synth's own log at INFO, or everything shown (debug)."""
     _session["debug"] = debug
     set_muting(not debug)
-    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s")
+    show_synth_log(debug)
 
 
 def debugging() -> bool:

@@ -6,6 +6,7 @@ import importlib.util
 import os
 
 from synth.core.errors import ConfigError
+from synth.core.quiet import library_output_muted
 
 QUIET_ENVIRONMENT = {"FLWR_TELEMETRY_ENABLED": "0", "FLWR_DISABLE_UPDATE_CHECK": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
                      "RAY_DEDUP_LOGS": "0", "RAY_USAGE_STATS_ENABLED": "0"}
@@ -28,8 +29,9 @@ def run_engine(server, client, nodes: int, parallel: int = 1) -> None:
     os.environ.update(QUIET_ENVIRONMENT)
     cpus = os.cpu_count() or 1
     per_node = max(cpus / max(parallel, 1), 1)
-    run_simulation(
-        server_app=server, client_app=client, num_supernodes=nodes,
-        backend_config={"client_resources": {"num_cpus": per_node, "num_gpus": 0.0},
-                        "init_args": {"num_cpus": cpus, "include_dashboard": False, "logging_level": "error"}},
-    )
+    with library_output_muted():  # Ray's and Flower's start-up lines, the nodes' TensorFlow; synth's log stays
+        run_simulation(
+            server_app=server, client_app=client, num_supernodes=nodes,
+            backend_config={"client_resources": {"num_cpus": per_node, "num_gpus": 0.0},
+                            "init_args": {"num_cpus": cpus, "include_dashboard": False, "logging_level": "error"}},
+        )
