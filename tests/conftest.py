@@ -6,8 +6,11 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -16,6 +19,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_STEPS = 20
+
+# Every tiny training, fine-tuning and simulated node compiles the same few XLA programs again in
+# a fresh process (about 5 s each on 2 cores, most of a tiny run). TensorFlow's persistent compile
+# cache lets the session compile each once: bin/test's workers and the CLI subprocesses inherit
+# the variable, entries are written atomically and checked against the program before use, so
+# the tests run the very code they would compile. One folder per session, removed at its end.
+_XLA_CACHE_OWNER = "TF_XLA_FLAGS" not in os.environ
+if _XLA_CACHE_OWNER:
+    os.environ["TF_XLA_FLAGS"] = "--tf_xla_persistent_cache_directory=" + tempfile.mkdtemp(prefix="synth-tests-xla-")
+
+
+def pytest_unconfigure(config) -> None:
+    """Remove the session's compile cache (in the process that made it)."""
+    if _XLA_CACHE_OWNER:
+        shutil.rmtree(os.environ["TF_XLA_FLAGS"].split("=", 1)[1], ignore_errors=True)
 
 
 def tiny_training_config(run_dir: Path, steps: int = TINY_STEPS, **train) -> dict:

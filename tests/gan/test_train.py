@@ -99,7 +99,7 @@ def test_ctrl_c_then_rerun_resumes_from_the_last_checkpoint(tiny_config, write_c
     import sys
     import time
 
-    config = write_config(tiny_config(tmp_path / "interrupted", steps=1500))
+    config = write_config(tiny_config(tmp_path / "interrupted", steps=600))
     command = [sys.executable, "-m", "synth.cli", "train", "--config", str(config)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     checkpoints = tmp_path / "interrupted/checkpoints"
@@ -111,7 +111,7 @@ def test_ctrl_c_then_rerun_resumes_from_the_last_checkpoint(tiny_config, write_c
     assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "interrupted/generator").exists()
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert resumed.returncode == 0 and "resuming" in resumed.stderr and "of 1500" in resumed.stderr
-    train(tiny_config(tmp_path / "straight", steps=1500))
+    assert resumed.returncode == 0 and "resuming" in resumed.stderr and "of 600" in resumed.stderr
+    train(tiny_config(tmp_path / "straight", steps=600))
     assert (tmp_path / "interrupted/generator/generator.weights.npz").read_bytes() == \
         (tmp_path / "straight/generator/generator.weights.npz").read_bytes()
