@@ -12,7 +12,8 @@ setting of GRID gives the detection per fault, setting and activity. Two rules a
 the same autoencoder: the reconstruction threshold alone (mean + k x std, the former rule) and the
 fault rule (synth.anomaly.fault_rule: per motion level, thresholds on fault statistics and the
 reconstruction error). Goals: detection >= 0.90 (bias_drift >= 0.70) in every activity at the
-default settings, false alarms <= 2 % per activity. Writes OUT/results.json, prints the tables.
+default settings, false alarms <= 2 % per activity. Writes OUT/results.json, prints the tables and, per
+activity, how many false alarms each statistic of the fault rule took part in (one window can count for several).
 --quick: one fold, few epochs; numbers meaningless.
 """
 
@@ -87,6 +88,9 @@ def _fold(x, y, groups, classes, fold: int, settings, seed: int, full_scale_g: f
     counts = {rule: {"windows": _per_class(np.ones(len(test_y), bool), test_y, classes),
                      "false_alarms": _per_class(detector.flags(test_x), test_y, classes), "faults": {}}
               for rule, detector in detectors.items()}
+    fired = detectors[RULES[1]].fired(test_x)
+    counts[RULES[1]]["fired"] = {name: {s: sum(s in f for f, c in zip(fired, test_y) if c == k) for s in _statistics(fired)}
+                                 for k, name in enumerate(classes)}
     for fault, (parameter, values) in GRID.items():
         for value in values:
             faulted = inject_faults(test_x, [fault], seed + fold, full_scale_g, {fault: {parameter: value}})
@@ -94,6 +98,11 @@ def _fold(x, y, groups, classes, fold: int, settings, seed: int, full_scale_g: f
                 counts[rule]["faults"][f"{fault} {parameter}={value:g}"] = _per_class(detector.flags(faulted.x), test_y, classes)
     print(f"fold {fold}: {len(test_y)} test windows", flush=True)
     return counts
+
+
+def _statistics(fired: list[list[str]]) -> list[str]:
+    """The statistics that fired on any window, in first-seen order."""
+    return list(dict.fromkeys(name for names in fired for name in names))
 
 
 def _per_class(flags: np.ndarray, labels: np.ndarray, classes: list[str]) -> dict[str, int]:
@@ -109,6 +118,11 @@ def _pooled(folds: list[dict], classes: list[str]) -> dict:
             c: sum((f[rule]["faults"][setting] if setting else f[rule][key])[c] for f in folds) / max(windows[c], 1) for c in classes}
         results[rule] = {"windows": windows, "false_alarm": rate("false_alarms"),
                          "detection": {setting: rate(setting=setting) for setting in folds[0][rule]["faults"]}}
+        if "fired" in folds[0][rule]:
+            fired = {c: [f[rule]["fired"][c] for f in folds] for c in classes}
+            results[rule]["false_alarm_statistics"] = {
+                c: {s: sum(part.get(s, 0) for part in parts) for s in dict.fromkeys(s for part in parts for s in part)}
+                for c, parts in fired.items()}
     return results
 
 
@@ -122,6 +136,9 @@ def _print(results: dict, classes: list[str]) -> None:
         for setting, rates in result["detection"].items():
             mark = " *" if setting in defaults.values() else ""
             print(f"{setting + mark:34}" + "".join(f"{rates[c]:>11.3f}" for c in classes))
+        for c, fired in result.get("false_alarm_statistics", {}).items():
+            ranked = sorted(fired.items(), key=lambda item: -item[1])
+            print(f"false alarms on {c} fired: " + (", ".join(f"{s} {n}" for s, n in ranked if n) or "none"))
     print("\n* the fault's default setting")
 
 

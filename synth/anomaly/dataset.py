@@ -20,8 +20,9 @@ from typing import Optional
 import numpy as np
 
 from synth.anomaly.faults import FAULTS, inject_faults
+from synth.anomaly.window_features import MAX_SAMPLES
 from synth.core.config import AnomalyConfig, Config, require
-from synth.core.errors import DataError
+from synth.core.errors import ConfigError, DataError
 from synth.core.profiles import load_profile
 from synth.core.rows import NORMAL, Rows, concat_rows, make_rows
 from synth.core.runs import hash_arrays
@@ -99,6 +100,9 @@ def split_feature_rows(rows: Rows, settings: AnomalyConfig, seed: int) -> tuple[
 def _window_data(config: Config, settings: AnomalyConfig, base_dir: Path) -> AnomalyData:
     """Windows of the data section split by recording, with faults injected into the test windows."""
     data = require(config.data, "data")
+    if data.window > MAX_SAMPLES:
+        raise ConfigError(f"data.window is {data.window}: the fault statistics of a window detector take windows of "
+                          f"at most {MAX_SAMPLES} samples")
     profile = load_profile(config.profile)
     windows = load_windows(data, profile.odr_hz, base_dir)
     clip = float(profile.full_scale_g)

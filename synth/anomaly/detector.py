@@ -144,4 +144,9 @@ def load_detector(folder: str | Path) -> Detector:
     model, info = read_autoencoder_folder(folder, "an anomaly detector folder")
     if "row_shape" not in info or info.get("input") not in (FEATURES, WINDOWS):
         raise ModelError(f"{folder}: {INFO_FILE} was not written by 'synth anomaly' (no input kind or row shape)")
+    if info.get("fault_rule"):
+        try:
+            FaultRule.from_json(info["fault_rule"])  # refuse a rule of other statistics now, not when first scoring
+        except (DataError, ModelError) as exc:
+            raise ModelError(f"{folder}: {exc}") from None
     return Detector(model, info)

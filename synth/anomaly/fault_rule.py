@@ -5,8 +5,10 @@ autoencoder's reconstruction error) is above the threshold of its motion level, 
 Thresholds come from normal held-out windows: for each motion level and statistic, the
 (1 - ``tail``) quantile, extended by ``margin`` times its distance from the median (held-out
 recordings are never quite the training ones). A window that is unusual is usually unusual in
-several statistics at once, so the share of normal windows flagged stays well below S x tail. Levels with fewer than
-MIN_LEVEL_WINDOWS normal windows take the thresholds of all levels pooled.
+several statistics at once, so the share of normal windows flagged stays well below S x tail. A level with fewer
+than MIN_LEVEL_WINDOWS normal windows takes the thresholds of itself and its neighbouring levels pooled, widened one
+level each side until they hold enough (all levels at most): a quiet board's sparse level borrows from the quiet
+levels next to it, not from running.
 
 The quantiles are read off histograms over fixed bin edges (``WindowHistograms``): counts add up,
 so the histograms of several nodes give exactly the thresholds of their windows pooled, and a
@@ -20,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from synth.anomaly.window_features import FEATURES, motion_level, window_features
-from synth.core.errors import DataError
+from synth.core.errors import DataError, ModelError
 
 STATISTICS = (*FEATURES, "reconstruction")
-MOTION_EDGES_G = (0.01, 0.05, 0.2)  # median deviation of |a|: still, light (walking slowly), moderate, vigorous
+MOTION_EDGES_G = (0.01, 0.05, 0.2)  # median ||a[t + 1]| - |a[t]||, g per sample: still, light, moderate, vigorous
 SCORE_THRESHOLD = 1.0  # FaultRule.scores of a flagged window are above it
 SCALE_FLOOR = 1e-6  # exceedances are relative to |threshold|, at least this
 MIN_LEVEL_WINDOWS = 100  # a quantile of fewer windows is too rough to stand on its own
@@ -81,8 +83,14 @@ class FaultRule:
 
     @classmethod
     def from_json(cls, value: dict) -> "FaultRule":
+        """The rule of ``to_json``; ModelError (retrain) for a rule over an older synth's statistics, DataError when
+        malformed."""
         thresholds = np.asarray(value["thresholds"], np.float32)
         names, edges = tuple(value["statistics"]), tuple(float(e) for e in value["motion_edges_g"])
+        if names[-1:] == ("reconstruction",) and len(names) > 1 and set(names) < set(STATISTICS):
+            raise ModelError(f"the fault rule holds {len(names)} statistics, this synth computes {len(STATISTICS)} "
+                             f"(new: {', '.join(s for s in STATISTICS if s not in names)}) and another motion level: "
+                             f"retrain the detector (synth anomaly train / federate / compare)")
         if names != STATISTICS or thresholds.shape != (len(edges) + 1, len(names)):
             raise DataError(f"a fault rule needs thresholds ({len(edges) + 1} levels x {len(STATISTICS)} statistics "
                             f"{', '.join(STATISTICS)}), got {thresholds.shape} over {', '.join(names)}")
@@ -111,15 +119,19 @@ class WindowHistograms:
 
     def rule(self, tail: float, margin: float) -> FaultRule:
         """The FaultRule these windows give (see the module docstring); DataError without windows."""
-        pooled = self.counts.sum(axis=0)
-        if pooled[0].sum() == 0:
+        if self.counts[:, 0].sum() == 0:
             raise DataError("no held-out normal windows to set the fault thresholds on")
         quantile = 1.0 - tail
-        thresholds = []
-        for counts in self.counts:
-            source = counts if counts[0].sum() >= MIN_LEVEL_WINDOWS else pooled
-            thresholds.append([_threshold(row, quantile, margin) for row in source])
+        thresholds = [[_threshold(row, quantile, margin) for row in self._source(level)] for level in range(len(self.counts))]
         return FaultRule(STATISTICS, MOTION_EDGES_G, np.asarray(thresholds, np.float32))
+
+    def _source(self, level: int) -> np.ndarray:
+        """Counts (statistics, bins) the thresholds of ``level`` are read from: its own, or with too few windows
+        those of levels level - k .. level + k pooled, for the smallest k that gives MIN_LEVEL_WINDOWS (or all levels)."""
+        low, high = level, level + 1
+        while self.counts[low:high, 0].sum() < MIN_LEVEL_WINDOWS and (low > 0 or high < len(self.counts)):
+            low, high = max(low - 1, 0), min(high + 1, len(self.counts))
+        return self.counts[low:high].sum(axis=0)
 
 
 def _threshold(counts: np.ndarray, quantile: float, margin: float) -> float:

@@ -13,7 +13,8 @@ here take a raw row of ROW_SIZE values and do, in float32 and in this order:
    A window detector with a fault rule (extra.anomaly.fault_rule, synth.anomaly.fault_rule) flags
    instead when any of its statistics (synth.anomaly.window_features of the clipped window, then
    the error) is above the threshold of the window's motion level, or is NaN; the C computes the
-   statistics in the same float32 order as the Python, and its own correctly rounded square root.
+   statistics in the same float32 order as the Python, with its own correctly rounded square root and
+   the logarithms of window_features.LOG as exact float32 literals.
 
 Quantisation saturates, but the error compares the reconstruction with the unsaturated
 prepared value: a feature far outside its training range still makes a large error.
@@ -29,7 +30,7 @@ import numpy as np
 
 from synth.anomaly.fault_rule import FaultRule, statistics
 from synth.anomaly.statistics import MIN_RANGE
-from synth.anomaly.window_features import MIN_CHANGES, ROUGHNESS_FLOOR_G2, SPIKE_FLOOR_G
+from synth.anomaly.window_features import BURST_FLOOR_G2, LOG, MAX_SAMPLES, MIN_CHANGES, ROUGHNESS_FLOOR_G2, SPIKE_FLOOR_G
 from synth.core.errors import ConfigError, DataError
 from synth.core.tflite_file import Graph, read_graph
 from synth.export.c_build import run_tflm
@@ -107,9 +108,9 @@ def _fault_rule(value, window_shape: tuple[int, ...] | None) -> FaultRule | None
     ``window_shape`` (T, 3) (None for a features detector, which has no rule)."""
     if value is None:
         return None
-    if window_shape is None or len(window_shape) != 2 or window_shape[0] < 3 or window_shape[1] != 3:
+    if window_shape is None or len(window_shape) != 2 or not 3 <= window_shape[0] <= MAX_SAMPLES or window_shape[1] != 3:
         rows = window_shape or "features"
-        raise ValueError(f"a fault rule needs windows of at least 3 samples x 3 axes, the rows are {rows}")
+        raise ValueError(f"a fault rule needs windows of 3 to {MAX_SAMPLES} samples x 3 axes, the rows are {rows}")
     try:
         with np.errstate(over="ignore"):  # a threshold past float32 becomes inf, which flag_constants refuses
             rule = FaultRule.from_json(value)
@@ -206,11 +207,12 @@ def config_values(graph: Graph, manifest: dict) -> dict | None:
             "k": repr(float(anomaly.get("k") or 0.0)), "count": anomaly.get("count"), "training": anomaly.get("training"),
             "feature_names": _initializer(names) if len(names) == c.row_size else None,
             "low": _initializer([c_float(v) for v in c.low]), "inv_span": _initializer([c_float(v) for v in c.inv_span]),
-            "full_scale_g": c_float(c.full_scale_g), "rule": _rule_values(c.rule)}
+            "full_scale_g": c_float(c.full_scale_g), "rule": _rule_values(c.rule, c.row_shape[0])}
 
 
-def _rule_values(rule: FaultRule | None) -> dict | None:
-    """C literals of a fault rule (config.h.j2, anomaly.c.j2): names, edges, thresholds, the statistics' constants."""
+def _rule_values(rule: FaultRule | None, samples: int) -> dict | None:
+    """C literals of a fault rule over windows of ``samples`` (config.h.j2, anomaly.c.j2): names, edges, thresholds,
+    the statistics' constants and the part of the LOG table they read (log 1 .. log (2 x samples - 1))."""
     if rule is None:
         return None
     rows = [_initializer([c_float(v) for v in level]) for level in rule.thresholds]
@@ -218,7 +220,8 @@ def _rule_values(rule: FaultRule | None) -> dict | None:
             "names_initializer": _initializer([f'"{c_string(n)}"' for n in rule.names]),
             "edges": _initializer([c_float(e) for e in rule.motion_edges_g]), "thresholds": _initializer(rows, 1),
             "min_changes": MIN_CHANGES, "spike_floor_g": c_float(SPIKE_FLOOR_G),
-            "roughness_floor_g2": c_float(ROUGHNESS_FLOOR_G2)}
+            "roughness_floor_g2": c_float(ROUGHNESS_FLOOR_G2), "burst_floor_g2": c_float(BURST_FLOOR_G2),
+            "log_table": _initializer([c_float(v) for v in LOG[: 2 * samples - 1]], macro=False)}
 
 
 def anomaly_files(graph: Graph, name: str, source: str, manifest: dict, runtime: str) -> dict[str, str]:
@@ -233,7 +236,7 @@ def anomaly_files(graph: Graph, name: str, source: str, manifest: dict, runtime:
     return {f"{name}_anomaly.{ext}": env.get_template(f"anomaly/anomaly.{ext}.j2").render(values) for ext in ("h", "c")}
 
 
-def _initializer(literals: list[str], per_line: int = PER_LINE) -> str:
-    """A brace initialiser for a macro, ``per_line`` values a line (continued with backslashes)."""
+def _initializer(literals: list[str], per_line: int = PER_LINE, macro: bool = True) -> str:
+    """A brace initialiser, ``per_line`` values a line (continued with backslashes for a macro)."""
     lines = [", ".join(literals[i : i + per_line]) for i in range(0, len(literals), per_line)]
-    return "{ " + ", \\\n    ".join(lines) + " }"
+    return "{ " + (", \\\n    " if macro else ",\n    ").join(lines) + " }"

@@ -111,8 +111,11 @@ def flag(manifest, interpreter, rows):
 def fault_rule_flags(rule, x, errors, full_scale_g):
     """(N,) bool: windows with a fault statistic or the error above its motion level's threshold (or NaN)."""
     sys.path.insert(0, str(HERE))
-    from window_features import motion_level, window_features  # shipped beside run.py (numpy only)
+    from window_features import FEATURES, motion_level, window_features  # shipped beside run.py (numpy only)
 
+    if list(rule["statistics"]) != [*FEATURES, "reconstruction"]:
+        sys.exit(f"error: this bundle's fault rule holds {len(rule['statistics'])} statistics, its window_features.py "
+                 f"computes {len(FEATURES) + 1}: retrain the detector and export it again")
     values = np.concatenate([window_features(x, full_scale_g), np.asarray(errors, np.float32)[:, None]], axis=1)
     level = (motion_level(x)[:, None] >= np.asarray(rule["motion_edges_g"], np.float32)[None, :]).sum(axis=1)
     return ~(values <= np.asarray(rule["thresholds"], np.float32)[level]).all(axis=1)

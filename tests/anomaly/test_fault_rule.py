@@ -10,7 +10,7 @@ from synth.anomaly.fault_rule import (
     SCORE_THRESHOLD, STATISTICS, FaultRule, WindowHistograms, levels, statistics)
 from synth.anomaly.faults import FAULTS, inject_faults
 from synth.anomaly.window_features import FEATURES, median, motion_level, window_features
-from synth.core.errors import DataError
+from synth.core.errors import DataError, ModelError
 from synth.data.st_har import load_st_har
 
 FULL_SCALE_G = 4.0
@@ -85,6 +85,11 @@ def test_a_rule_survives_json_and_a_malformed_one_is_refused(split):
     broken = {**rule.to_json(), "thresholds": [[0.0] * 3]}
     with pytest.raises(DataError, match="a fault rule needs thresholds"):
         FaultRule.from_json(broken)
+    old = [name for name in STATISTICS if name not in ("flat_surprise", "flat_surprise_cross", "burst_contrast",
+                                                       "spike_isolation")]  # a detector saved before them
+    with pytest.raises(ModelError, match="holds 11 statistics, this synth computes 15 .*: retrain the detector") as error:
+        FaultRule.from_json({**rule.to_json(), "statistics": old, "thresholds": [[0.0] * len(old)] * 4})
+    assert "\n" not in str(error.value)
 
 
 def test_the_median_rule_of_nodes_is_not_moved_by_one_lying_node(split):

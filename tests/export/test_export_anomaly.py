@@ -34,7 +34,8 @@ CONFIGS = {
 KINDS = tuple(CONFIGS)
 RULE_VARIANTS = ("windows_no_rule", "windows_hand_rule")  # manifests of the window detector's model (see above)
 HAND_QUANTILE = 0.9  # the hand rule's thresholds: this quantile of each statistic at each motion level
-FAULTS = ("flat_run", "rail_share", "low_magnitude", "spike_ratio", "hf_energy", "magnitude_trend", "magnitude_high")
+HAND_MIN_ROWS = 20  # of a level that stands on its own rows in the hand rule
+FAULTS = ("flat_surprise", "rail_share", "low_magnitude", "spike_ratio", "hf_energy", "magnitude_trend", "magnitude_high")
 NAME = "det"
 NEEDS_GCC = pytest.mark.skipif(bool(c_build.missing_tools("gcc")), reason="gcc is not installed")
 
@@ -96,14 +97,18 @@ def _with_anomaly_block(export: Path, anomaly: dict, out: Path) -> None:
 
 def _hand_rule(export: Path, source):
     """A FaultRule whose thresholds are the HAND_QUANTILE (a value of the rows, so some rows sit exactly on a
-    threshold) of each statistic of the normal held-out rows at each motion level (all levels pooled where a
-    level has fewer than 20 rows), as the device computes them."""
+    threshold) of each statistic of the normal held-out rows at each motion level, as the device computes them;
+    a level with fewer than HAND_MIN_ROWS rows takes those of the levels next to it too, one more level each side
+    until there are enough (as the fault rule's neighbour-level fallback, synth.anomaly.fault_rule)."""
     from synth.anomaly.fault_rule import MOTION_EDGES_G, STATISTICS, FaultRule
 
     values, level = _mirror_statistics(export, source.raw_held_out[~source.anomalous], MOTION_EDGES_G)
-    thresholds = []
-    for each in range(len(MOTION_EDGES_G) + 1):
-        picked = values[level == each] if (level == each).sum() >= 20 else values
+    thresholds, count = [], len(MOTION_EDGES_G) + 1
+    for each in range(count):
+        low, high = each, each + 1
+        while ((level >= low) & (level < high)).sum() < HAND_MIN_ROWS and (low > 0 or high < count):
+            low, high = max(low - 1, 0), min(high + 1, count)
+        picked = values[(level >= low) & (level < high)]
         thresholds.append(np.quantile(picked, HAND_QUANTILE, axis=0, method="higher"))
     return FaultRule(STATISTICS, MOTION_EDGES_G, np.asarray(thresholds, np.float32))
 
@@ -406,7 +411,8 @@ def test_is_anomaly_with_and_without_a_fault_rule_equals_the_mirror_on_fault_row
     made = len(source.raw_held_out) + np.arange(len(FAULTS))
     assert fired[made, [rule.names.index(name) for name in FAULTS]].all(), fired[made].astype(int)
     still = made[-1] + 1
-    assert not fired[still, rule.names.index("flat_run")] and flags[still + 1 :].all()  # NaN, +-inf and huge rows
+    assert not fired[still, [rule.names.index(name) for name in ("flat_run", "flat_surprise", "flat_surprise_cross")]].any()
+    assert flags[still + 1 :].all()  # NaN, +-inf and huge rows
 
 
 def test_cli_exports_a_detector_for_the_pi_and_its_c(run_cli, detectors, exports, sources, tmp_path):
@@ -457,7 +463,7 @@ def test_a_manifest_of_another_model_is_refused_in_one_line(exports, tmp_path):
     ({"threshold": None}, "not a finite float32"),
     ({"threshold": 1e39}, "not a finite float32"),
     ({"scaling": {"low": [0.0], "high": [1.0]}}, "scaling has 1 / 1 values for rows of 9 features"),
-    ({"fault_rule": {}}, "a fault rule needs windows of at least 3 samples x 3 axes, the rows are features"),
+    ({"fault_rule": {}}, "a fault rule needs windows of 3 to 512 samples x 3 axes, the rows are features"),
 ])
 def test_a_malformed_anomaly_block_is_refused_in_one_line(change, message, exports):
     from synth.core.errors import ConfigError
@@ -471,11 +477,11 @@ def test_a_malformed_anomaly_block_is_refused_in_one_line(change, message, expor
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"thresholds": [[0.0] * 11]}, r"a fault rule needs thresholds \(4 levels x 11 statistics"),
+    ({"thresholds": [[0.0] * 15]}, r"a fault rule needs thresholds \(4 levels x 15 statistics"),
     ({"statistics": ["flat_run"]}, "got .* over flat_run"),
     ({"motion_edges_g": None}, "incomplete or malformed"),
-    ({"motion_edges_g": [], "thresholds": [[0.0] * 11]}, "at least one motion edge"),
-    ({"thresholds": [[1e39] * 11] * 4}, "fault rule value that is not a finite float32"),
+    ({"motion_edges_g": [], "thresholds": [[0.0] * 15]}, "at least one motion edge"),
+    ({"thresholds": [[1e39] * 15] * 4}, "fault rule value that is not a finite float32"),
     ({"motion_edges_g": [0.01, float("nan"), 0.2]}, "fault rule value that is not a finite float32"),
 ])
 def test_a_malformed_fault_rule_is_refused_in_one_line(change, message, exports):
@@ -487,6 +493,30 @@ def test_a_malformed_fault_rule_is_refused_in_one_line(change, message, exports)
     anomaly = {**anomaly, "fault_rule": {**anomaly["fault_rule"], **change}}
     with pytest.raises(ConfigError, match=message) as error:
         flag_constants(anomaly, read_graph((exports["windows"] / "model.tflite").read_bytes()))
+    assert "\n" not in str(error.value)
+
+
+OLD_STATISTICS = ("flat_run", "rail_share", "low_magnitude", "magnitude_high", "magnitude_low", "spike_ratio", "hf_energy",
+                  "roughness", "magnitude_trend", "magnitude_hf", "reconstruction")  # before flat_surprise & co.
+
+
+def test_a_detector_saved_with_the_old_statistics_is_refused_in_one_line(exports, detectors, tmp_path):
+    from synth.anomaly.detector import load_detector
+    from synth.core.errors import ModelError
+    from synth.core.tflite_file import read_graph
+    from synth.export.anomaly_flag import flag_constants
+
+    old = {"statistics": list(OLD_STATISTICS), "motion_edges_g": [0.01, 0.05, 0.2], "thresholds": [[1.0] * 11] * 4}
+    anomaly = {**_manifest(exports["windows"])["extra"]["anomaly"], "fault_rule": old}
+    with pytest.raises(ModelError, match="holds 11 statistics.*retrain the detector") as error:
+        flag_constants(anomaly, read_graph((exports["windows"] / "model.tflite").read_bytes()))
+    assert "\n" not in str(error.value)
+    folder = tmp_path / "old"
+    shutil.copytree(detectors["windows"], folder)
+    info = json.loads((folder / "autoencoder.json").read_text())
+    (folder / "autoencoder.json").write_text(json.dumps({**info, "fault_rule": old}))
+    with pytest.raises(ModelError, match=f"{folder}: the fault rule holds 11 statistics.*retrain") as error:
+        load_detector(folder)
     assert "\n" not in str(error.value)
 
 
