@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import sys
+import warnings
 from typing import Iterator
 
 _settings = {"muted": True, "terminal": None}  # terminal: the real standard error while fd 2 is muted
@@ -37,12 +38,21 @@ class _TerminalHandler(logging.Handler):
             self.handleError(record)
 
 
+def _drop_warning(*_args, **_kwargs) -> None:
+    """A ``warnings.showwarning`` that shows nothing."""
+
+
 def show_synth_log(debug: bool) -> None:
-    """synth's own log lines at INFO on standard error; with ``debug``, every library's at DEBUG too
+    """synth's own log lines at INFO on standard error, libraries' Python warnings dropped; with
+    ``debug``, every library's log lines at DEBUG and their warnings too
     (libraries log to the root logger, e.g. alembic's 'setup plugin' lines at INFO)."""
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(message)s")
         return
+    # synth warns through its log, never through Python warnings: those are the libraries'
+    # (Keras, NumPy, Ray), and Ray and Flower re-enable them when they start, hence showwarning too
+    warnings.simplefilter("ignore")
+    warnings.showwarning = _drop_warning
     logger = logging.getLogger("synth")
     if not any(isinstance(h, _TerminalHandler) for h in logger.handlers):
         handler = _TerminalHandler()

@@ -64,6 +64,8 @@ def test_compare_runs_local_federated_and_centralised_on_flower(tmp_path, teleme
     config = write_config(tiny_anomaly_config(telemetry, tmp_path / "runs", nodes=2))
     result = run_cli("anomaly", "compare", "--config", config, "--out", tmp_path / "cmp", timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
+    # synth's own round lines only: no Ray, Flower, TensorFlow or Python-warning lines
+    assert result.stderr.splitlines() == [f"round {r}: 2 update(s) aggregated (fedavg)" for r in (1, 2)], result.stderr[-2000:]
     report = json.loads((tmp_path / "cmp" / "report.json").read_text())
     assert report["methods"] == ["local", "federated", "centralised"]
     for method in report["methods"]:

@@ -19,6 +19,8 @@ def test_simulation_runs_every_round_and_the_same_seed_gives_the_same_bytes(tmp_
     result = run_cli("share", "simulate", "--config", str(config), "--nodes", "2", "--out", str(first), timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "round 1: 2/2 nodes" in result.stdout and "round 2: 2/2 nodes" in result.stdout and "node-01: held-out accuracy" in result.stdout
+    # synth's own round lines only: no Ray, Flower, TensorFlow or Python-warning lines
+    assert result.stderr.splitlines() == [f"round {r}: 2 of 2 nodes answered" for r in (1, 2)], result.stderr[-2000:]
     result = run_cli("share", "simulate", "--config", str(config), "--nodes", "2", "--out", str(second), timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     files = _node_files(first)
