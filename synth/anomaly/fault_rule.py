@@ -13,6 +13,13 @@ levels next to it, not from running.
 The quantiles are read off histograms over fixed bin edges (``WindowHistograms``): counts add up,
 so the histograms of several nodes give exactly the thresholds of their windows pooled, and a
 federation computes the same rule as centralised training would on the same windows and errors.
+A federation that must withstand lying nodes pools all but the most extreme ones instead
+(``trimmed_rule``): per level and statistic, the ``trim`` nodes whose own threshold is highest and
+the ``trim`` whose is lowest are left out. Pooling what is left keeps the thresholds of many
+windows (a median of each node's own thresholds would be the extreme quantile of a small sample,
+too low: on ST's windows over five nodes it cost every robust rule 0.07 F1), and a liar's histogram, however
+many windows it claims, decides nothing once it is the most extreme. When nodes differ (non-IID),
+leaving out the extremes leaves out honest nodes' own windows too.
 """
 
 from __future__ import annotations
@@ -57,11 +64,6 @@ class FaultRule:
     def flags(self, values: np.ndarray, level: np.ndarray) -> np.ndarray:
         """(N,) bool: a statistic above its level's threshold, or NaN."""
         return ~(values <= self.thresholds[level]).all(axis=1)
-
-    @classmethod
-    def median_of(cls, rules: list["FaultRule"]) -> "FaultRule":
-        """Every threshold the median over ``rules``: a robust federation's rule, which one node cannot move far."""
-        return cls(rules[0].names, rules[0].motion_edges_g, np.median([r.thresholds for r in rules], axis=0).astype(np.float32))
 
     def scores(self, values: np.ndarray, level: np.ndarray) -> np.ndarray:
         """(N,) float64 anomaly scores, above SCORE_THRESHOLD exactly when ``flags``: 1 + the largest
@@ -132,6 +134,26 @@ class WindowHistograms:
         while self.counts[low:high, 0].sum() < MIN_LEVEL_WINDOWS and (low > 0 or high < len(self.counts)):
             low, high = max(low - 1, 0), min(high + 1, len(self.counts))
         return self.counts[low:high].sum(axis=0)
+
+
+def trimmed_rule(histograms: list[WindowHistograms], tail: float, margin: float, trim: int) -> FaultRule:
+    """The FaultRule of the nodes' ``histograms`` pooled, per level and statistic without the ``trim`` nodes
+    whose own threshold there is highest and the ``trim`` whose is lowest (at least one node stays; nodes
+    without windows do not count); DataError without windows."""
+    nodes = [h for h in histograms if h.counts[:, 0].sum()]
+    if not nodes:
+        raise DataError("no held-out normal windows to set the fault thresholds on")
+    trim = min(trim, (len(nodes) - 1) // 2)
+    own = np.stack([h.rule(tail, margin).thresholds for h in nodes])  # (nodes, levels, statistics)
+    ranked = np.argsort(own, axis=0, kind="stable")  # per cell, the nodes from the lowest threshold up
+    pooled: dict[tuple[int, ...], FaultRule] = {}  # the rule of each set of kept nodes, computed once
+    thresholds = np.empty(own.shape[1:], np.float32)
+    for cell in np.ndindex(*own.shape[1:]):
+        kept = tuple(sorted(ranked[(slice(trim, len(nodes) - trim), *cell)]))
+        if kept not in pooled:
+            pooled[kept] = sum((nodes[i] for i in kept[1:]), nodes[kept[0]]).rule(tail, margin)
+        thresholds[cell] = pooled[kept].thresholds[cell]
+    return FaultRule(STATISTICS, MOTION_EDGES_G, thresholds)
 
 
 def _threshold(counts: np.ndarray, quantile: float, margin: float) -> float:

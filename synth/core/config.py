@@ -206,7 +206,8 @@ class AnomalyConfig(_Aggregation):
     one node per device or recording group; "iid"; "non_iid": unequal slices of the normal rows
     ordered along their first principal component), FedAvg over ``rounds`` of ``local_epochs``
     (or the robust ``aggregation`` rule of synth.federated.aggregate, whose threshold is then the
-    median over nodes of each node's mean + k x std).
+    median over nodes of each node's mean + k x std, and whose fault rule pools the nodes' histograms
+    without the extreme ones: synth.anomaly.fault_rule.trimmed_rule).
     ``vocabulary`` pins Edge-IIoTset's one-hot categories per column, so that every node of a
     deployed federation encodes the same columns (default: the categories of the loaded rows).
     Windows are flagged by a fault rule (synth.anomaly.fault_rule): per motion level, each fault

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from synth.anomaly.fault_rule import (
-    SCORE_THRESHOLD, STATISTICS, FaultRule, WindowHistograms, levels, statistics)
+    SCORE_THRESHOLD, STATISTICS, FaultRule, WindowHistograms, levels, statistics, trimmed_rule)
 from synth.anomaly.faults import FAULTS, inject_faults
 from synth.anomaly.window_features import FEATURES, median, motion_level, window_features
 from synth.core.errors import DataError, ModelError
@@ -92,8 +92,28 @@ def test_a_rule_survives_json_and_a_malformed_one_is_refused(split):
     assert "\n" not in str(error.value)
 
 
-def test_the_median_rule_of_nodes_is_not_moved_by_one_lying_node(split):
-    rule = _rule(split[0])
-    liar = FaultRule(rule.names, rule.motion_edges_g, rule.thresholds * 1000)
-    assert np.array_equal(FaultRule.median_of([rule, rule, liar]).thresholds, rule.thresholds)
+def test_the_trimmed_rule_of_nodes_pools_the_honest_ones_and_is_not_moved_by_lying_nodes(split):
+    calibration = split[0]
+    values, level = statistics(calibration, np.linspace(0, 1, len(calibration)), FULL_SCALE_G)
+    nodes = np.array_split(np.random.default_rng(1).permutation(len(calibration)), 4)  # IID
+    honest = [WindowHistograms.of(values[i], level[i]) for i in nodes]
+    pooled = sum(honest[1:], honest[0]).rule(0.01, 0.25)
+    assert np.array_equal(trimmed_rule(honest, 0.01, 0.25, trim=0).thresholds, pooled.thresholds)
+
+    def liar(bin_index: int, windows: int) -> WindowHistograms:
+        """A node that claims ``windows`` windows, all in one bin, in every statistic and level."""
+        counts = np.zeros_like(honest[0].counts)
+        counts[..., bin_index] = windows
+        return WindowHistograms(counts)
+
+    flagged = lambda rule: rule.flags(values, level).mean()  # noqa: E731  (share of the honest windows)
+    for liars, louder in (([liar(-1, 10 ** 6)], [liar(-1, 10 ** 9)]), ([liar(0, 10 ** 6)], [liar(0, 10 ** 9)]),
+                          ([liar(-1, 10 ** 6), liar(0, 10 ** 6)], [liar(-1, 10 ** 9), liar(0, 10 ** 9)])):
+        naive = sum(liars, sum(honest[1:], honest[0])).rule(0.01, 0.25)
+        assert flagged(naive) in (0.0, 1.0) or len(liars) == 2  # pooled in, a liar decides every threshold
+        rule = trimmed_rule(honest + liars, 0.01, 0.25, trim=len(liars))
+        assert np.array_equal(rule.thresholds, trimmed_rule(honest + louder, 0.01, 0.25, trim=len(liars)).thresholds)
+        assert abs(flagged(rule) - flagged(pooled)) < 0.015, (flagged(rule), flagged(pooled))
+    with pytest.raises(DataError, match="no held-out normal windows"):
+        trimmed_rule([liar(0, 0)], 0.01, 0.25, trim=1)
     assert levels(np.array([0.0, 0.01, 0.3], np.float32)).tolist() == [0, 1, 3]

@@ -15,6 +15,7 @@ fault rule, from the sum of each node's histograms of its held-out fault statist
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from flwr.app import Message, RecordDict
 from flwr.serverapp import Grid
 
 from synth.anomaly.detector import input_info, save_detector
-from synth.anomaly.fault_rule import FaultRule, WindowHistograms
+from synth.anomaly.fault_rule import FaultRule, WindowHistograms, trimmed_rule
 from synth.anomaly.federated import messages as m
 from synth.anomaly.statistics import MinMax, Moments
 from synth.anomaly.training import build_model
@@ -157,8 +158,9 @@ def _train_round(run: Federation, round_number: int) -> None:
 def _threshold(run: Federation) -> dict:
     """Global threshold from the nodes' error moments, and for windows the fault rule from their
     histograms: with FedAvg exactly as if their held-out rows were pooled; with a robust aggregation
-    the median over nodes of each node's mean + k x std and of each node's rule, which one lying
-    node cannot move far."""
+    the median over nodes of each node's mean + k x std, and the rule of the histograms pooled without
+    the most extreme nodes of each threshold (fault_rule.trimmed_rule), which lying nodes cannot move
+    beyond the honest ones'."""
     replies = run.ask("threshold", run.settings.rounds, sorted(run.nodes))
     moments = [Moments(int(c.metric_records[m.METRICS]["count"]), float(c.metric_records[m.METRICS]["sum"]),
                        float(c.metric_records[m.METRICS]["sum_squares"])) for c in replies.values()]
@@ -167,10 +169,16 @@ def _threshold(run: Federation) -> dict:
     stats = _pooled_threshold(run, moments) if pooled else _median_threshold(run, moments)
     if histograms:
         tail, margin = run.settings.statistic_tail, run.settings.threshold_margin
-        rule = sum(histograms[1:], histograms[0]).rule(tail, margin) if pooled else FaultRule.median_of(
-            [h.rule(tail, margin) for h in histograms])
+        rule = sum(histograms[1:], histograms[0]).rule(tail, margin) if pooled else trimmed_rule(
+            histograms, tail, margin, _trimmed_nodes(run.settings, len(histograms)))
         stats["fault_rule"] = rule.to_json()
     return stats
+
+
+def _trimmed_nodes(settings, nodes: int) -> int:
+    """How many nodes a robust federation leaves out at each end of a threshold: the ``malicious_nodes``
+    it must withstand, and at least ``trim_fraction`` of the nodes (rounded up)."""
+    return max(settings.malicious_nodes, math.ceil(settings.trim_fraction * nodes))
 
 
 def _histograms(run: Federation, replies: dict) -> list[WindowHistograms]:
