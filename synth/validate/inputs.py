@@ -111,9 +111,11 @@ def _crops(windows: np.ndarray, labels: np.ndarray, window: int, folder) -> tupl
 
 
 def _label_indices(classes: list[str], model_labels) -> np.ndarray:
-    """For each dataset class, the model's index of the same label (case-insensitive), or -1."""
-    names = [str(label).lower() for label in model_labels] if isinstance(model_labels, list) else []
-    return np.array([names.index(c.lower()) if c.lower() in names else -1 for c in classes], np.int64)
+    """For each dataset class, the model's index of the same activity ("Jogging" is running, any case), or -1."""
+    from synth.classify.classifiers import canonical_class
+
+    names = [canonical_class(str(label)) for label in model_labels] if isinstance(model_labels, list) else []
+    return np.array([names.index(canonical_class(c)) if canonical_class(c) in names else -1 for c in classes], np.int64)
 
 
 def _to_model_units(windows_g: np.ndarray, rate_hz: float, tensor: Tensor, manifest: dict) -> np.ndarray:

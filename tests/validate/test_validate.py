@@ -52,7 +52,7 @@ def dataset(tmp_path) -> Path:
 
 @pytest.fixture
 def manifest(tmp_path) -> Path:
-    """A manifest naming the zoo model's labels (running has no match among them)."""
+    """A manifest naming the zoo model's labels in its own words (jogging for running)."""
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps({"labels": ZOO_LABELS, "model_sha256": hashlib.sha256(MODEL.read_bytes()).hexdigest()}))
     return path
@@ -64,7 +64,7 @@ def test_host_and_board_equal_tflite_micro_on_random_and_real_windows(run_cli, d
                    "--target", "qemu", "--random", "16", "--out", "out", timeout=300)
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "out" / "validation.json").read_text())
-    assert report["inputs"] == {"random": 16, "data": 24, "labelled": 16}  # 2 crops per window; running is not a label
+    assert report["inputs"] == {"random": 16, "data": 24, "labelled": 24}  # 2 crops per window; jogging is running
     assert set(report["runtimes"]) == {"host C", "b-l475e-iot01a (QEMU)"}
     for result in report["runtimes"].values():
         assert result["identical_share"] == 1.0 and result["first_difference"] is None and result["agreement"] == 1.0
@@ -75,7 +75,7 @@ def test_host_and_board_equal_tflite_micro_on_random_and_real_windows(run_cli, d
     assert 0 < report["footprint"]["model_cortex_m4"]["flash"] < firmware["flash"] < 1024 * 1024
     assert firmware["ram"] < 96 * 1024 and report["footprint"]["arena_bytes"] > 0
     table = done.stdout.splitlines()
-    assert table[0].startswith("ign_wl_24_int8.tflite: 16 random + 24 data inputs (16 labelled)")
+    assert table[0].startswith("ign_wl_24_int8.tflite: 16 random + 24 data inputs (24 labelled)")
     assert any(line.startswith("b-l475e-iot01a (QEMU)") and "100.00 %" in line for line in table)
     assert (tmp_path / "out" / "c" / "validation_b_l475e_iot01a.elf").is_file()
 
