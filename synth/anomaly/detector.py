@@ -19,6 +19,7 @@ realism filter of ``synth train-autoencoder``, so ``synth stream --autoencoder``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +57,9 @@ class Detector:
         self.check_width(x)
         return reconstruction_errors(self.model, self.prepare(x))
 
-    @property
+    @cached_property
     def rule(self) -> FaultRule | None:
+        """The window detector's fault rule, or None (parsed once: scores, flags and fired all read it)."""
         return FaultRule.from_json(self.info["fault_rule"]) if self.info.get("fault_rule") else None
 
     @property

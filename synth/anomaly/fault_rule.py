@@ -39,6 +39,7 @@ MIN_LEVEL_WINDOWS = 100  # a quantile of fewer windows is too rough to stand on 
 _DECADES, _PER_DECADE = (-7, 3), 30  # histogram edges: +-10^-7 .. +-10^3 at 30 bins a decade, and 0
 _POSITIVE = np.logspace(*_DECADES, (_DECADES[1] - _DECADES[0]) * _PER_DECADE + 1)
 EDGES = np.concatenate([-_POSITIVE[::-1], [0.0], _POSITIVE])  # bin i holds EDGES[i-1] < v <= EDGES[i]
+HISTOGRAM_SHAPE = (len(MOTION_EDGES_G) + 1, len(STATISTICS), len(EDGES) + 1)  # levels, statistics, bins
 
 
 def levels(motion_g: np.ndarray, edges: tuple[float, ...] = MOTION_EDGES_G) -> np.ndarray:
@@ -63,7 +64,7 @@ class FaultRule:
 
     def flags(self, values: np.ndarray, level: np.ndarray) -> np.ndarray:
         """(N,) bool: a statistic above its level's threshold, or NaN."""
-        return ~(values <= self.thresholds[level]).all(axis=1)
+        return self.reasons(values, level).any(axis=1)
 
     def scores(self, values: np.ndarray, level: np.ndarray) -> np.ndarray:
         """(N,) float64 anomaly scores, above SCORE_THRESHOLD exactly when ``flags``: 1 + the largest
@@ -76,7 +77,7 @@ class FaultRule:
         return np.where(flagged, np.maximum(score, above), np.minimum(score, SCORE_THRESHOLD))
 
     def reasons(self, values: np.ndarray, level: np.ndarray) -> np.ndarray:
-        """(N, statistics) bool: which statistics fired for each window."""
+        """(N, statistics) bool: which statistics fired for each window (above the threshold, or NaN)."""
         return ~(values <= self.thresholds[level])
 
     def to_json(self) -> dict:
@@ -108,7 +109,7 @@ class WindowHistograms:
     @classmethod
     def of(cls, values: np.ndarray, level: np.ndarray) -> "WindowHistograms":
         """The histograms of statistics (N, S) of windows at levels (N,); NaN statistics are not counted."""
-        counts = np.zeros((len(MOTION_EDGES_G) + 1, len(STATISTICS), len(EDGES) + 1), np.int64)
+        counts = np.zeros(HISTOGRAM_SHAPE, np.int64)
         bins = np.searchsorted(EDGES, np.asarray(values, np.float64), side="left")  # EDGES[i-1] < v <= EDGES[i]
         finite = np.isfinite(values)
         for column in range(values.shape[1]):

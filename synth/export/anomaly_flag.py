@@ -186,14 +186,7 @@ def device_flags(tflite: bytes, anomaly: dict, rows: np.ndarray) -> tuple[np.nda
         if c.rule is None:
             return errors, ~(errors <= c.threshold)
         windows = prepared.reshape(len(prepared), *c.row_shape)
-        return errors, c.rule.flags(*fault_statistics(windows, errors, c.full_scale_g, c.rule.motion_edges_g))
-
-
-def fault_statistics(windows: np.ndarray, errors: np.ndarray, full_scale_g: float,
-                     motion_edges_g: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """(statistics (N, len(STATISTICS)) float32, motion levels (N,) int at ``motion_edges_g``) of clipped windows
-    (N, T, 3) float32 g and their reconstruction errors (N,), as NAME_fault_statistics computes them."""
-    return statistics(windows, errors, full_scale_g, motion_edges_g)
+        return errors, c.rule.flags(*statistics(windows, errors, c.full_scale_g, c.rule.motion_edges_g))
 
 
 def config_values(graph: Graph, manifest: dict) -> dict | None:

@@ -26,13 +26,13 @@ import numpy as np
 
 from synth.anomaly.dataset import load_anomaly_data
 from synth.anomaly.detector import load_detector
-from synth.anomaly.fault_rule import FaultRule
+from synth.anomaly.fault_rule import statistics
 from synth.anomaly.metrics import detection_metrics
 from synth.core.config import load_config, parse_config, require
 from synth.core.errors import DataError, ModelError
 from synth.core.rows import concat_rows
 from synth.core.runs import hash_file
-from synth.export.anomaly_flag import device_flags, fault_statistics
+from synth.export.anomaly_flag import device_flags
 from synth.export.export_source import ExportSource, pick_rows, profile_constants
 from synth.realism.filter import INFO_FILE, MODEL_FILE
 
@@ -75,12 +75,11 @@ class DetectorSource(ExportSource):
     def _float_flags(self, errors: np.ndarray) -> np.ndarray:
         """(N,) bool flags of the held-out rows by the float detector: its fault rule over the windows and
         ``errors`` (N,) when it has one, else errors above the threshold."""
-        rule = self.metadata["anomaly"].get("fault_rule")
+        rule = self.detector.rule
         if rule is None:
             return errors > self.detector.threshold
-        rule = FaultRule.from_json(rule)
         windows = self.detector.prepare(self.raw_held_out)
-        return rule.flags(*fault_statistics(windows, errors, self.detector.info["full_scale_g"], rule.motion_edges_g))
+        return rule.flags(*statistics(windows, errors, self.detector.info["full_scale_g"], rule.motion_edges_g))
 
 
 def detector_source(source: Path, config: Optional[str | Path], max_samples: int, seed: int) -> DetectorSource:

@@ -151,12 +151,13 @@ def _rule_of(export: Path):
 def _mirror_statistics(export: Path, rows: np.ndarray, motion_edges_g=None) -> tuple[np.ndarray, np.ndarray]:
     """(fault statistics (N, S) float32, motion levels (N,)) of raw windows as the mirror computes them, at
     ``motion_edges_g`` (default: the export's rule's)."""
-    from synth.export.anomaly_flag import fault_statistics, prepare_rows
+    from synth.anomaly.fault_rule import statistics
+    from synth.export.anomaly_flag import prepare_rows
 
     constants = _constants(export)
     windows = prepare_rows(rows, constants).reshape(len(rows), *constants.row_shape)
     edges = motion_edges_g or constants.rule.motion_edges_g
-    return fault_statistics(windows, _mirror(export, rows)[0], constants.full_scale_g, edges)
+    return statistics(windows, _mirror(export, rows)[0], constants.full_scale_g, edges)
 
 
 def _compile(command: list) -> None:

@@ -28,7 +28,7 @@ import json
 import numpy as np
 from flwr.app import Array, ArrayRecord, ConfigRecord
 
-from synth.anomaly.fault_rule import STATISTICS, FaultRule, WindowHistograms
+from synth.anomaly.fault_rule import HISTOGRAM_SHAPE, FaultRule, WindowHistograms
 from synth.anomaly.statistics import MinMax
 from synth.core.config import Config
 
@@ -61,7 +61,7 @@ def histogram_record(histograms: WindowHistograms) -> ArrayRecord:
 def read_histograms(record: ArrayRecord) -> WindowHistograms:
     """The histograms of a reply; ValueError unless they have the shape of WindowHistograms and counts >= 0."""
     counts = record["counts"].numpy() if "counts" in record else np.zeros(0)
-    expected = WindowHistograms.of(np.zeros((0, len(STATISTICS)), np.float32), np.zeros(0, np.int64)).counts.shape
+    expected = HISTOGRAM_SHAPE
     if counts.shape != expected or counts.dtype.kind not in "iu" or (counts < 0).any():
         raise ValueError(f"its histograms are {counts.dtype} {counts.shape}, expected non-negative counts {expected}")
     return WindowHistograms(counts.astype(np.int64))
